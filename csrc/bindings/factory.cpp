@@ -1,0 +1,20 @@
+// Factories and the random generator.
+#include "bindings/bindings.h"
+
+namespace dlcore::bindings {
+
+void init_factory(py::module_& m) {
+  m.def("empty", &Tensor::empty, py::call_guard<py::gil_scoped_release>());
+  m.def("full", [](const Shape& shape, py::handle value, DType dtype, Device device) {
+    const Scalar s = to_scalar(value, "full");
+    py::gil_scoped_release nogil;
+    return ops::full(shape, s, dtype, device);
+  });
+  m.def("arange", &ops::arange, py::call_guard<py::gil_scoped_release>());
+  m.def("rand", &ops::rand, py::call_guard<py::gil_scoped_release>());
+  m.def("randn", &ops::randn, py::call_guard<py::gil_scoped_release>());
+  m.def("manual_seed", &ops::manual_seed);
+  m.def("initial_seed", &ops::initial_seed);
+}
+
+}  // namespace dlcore::bindings

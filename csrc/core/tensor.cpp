@@ -1,0 +1,76 @@
+#include "core/tensor.h"
+#include <cstdlib>
+#include <cstring>
+#include "core/backend.h"
+
+namespace dlcore {
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::ostringstream os;
+  os << "(";
+  for (size_t i = 0; i < shape.size(); ++i) os << (i ? ", " : "") << shape[i];
+  if (shape.size() == 1) os << ",";
+  os << ")";
+  return os.str();
+}
+
+DType dtype_from_name(const std::string& name) {
+  for (int i = 0; i < kNumDTypes; ++i)
+    if (name == dtype_name(static_cast<DType>(i))) return static_cast<DType>(i);
+  throw TypeError(cat("[dtype] expected one of bool, int32, int64, float32, float64, got '", name, "'"));
+}
+
+Device device_from_string(const std::string& s) {
+  if (s == "cpu") return Device{DeviceType::CPU, 0};
+  if (s == "cuda") return Device{DeviceType::CUDA, 0};
+  if (s.rfind("cuda:", 0) == 0 && s.size() > 5 && s.find_first_not_of("0123456789", 5) == std::string::npos)
+    return Device{DeviceType::CUDA, std::stoi(s.substr(5))};
+  throw ValueError(cat("[device] expected 'cpu', 'cuda' or 'cuda:N', got '", s, "'"));
+}
+
+int64_t shape_numel(const Shape& shape) {
+  int64_t n = 1;
+  for (int64_t d : shape) n *= d;
+  return n;
+}
+
+Shape contiguous_strides(const Shape& shape) {
+  Shape st(shape.size());
+  int64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) { st[i] = s; s *= std::max<int64_t>(shape[i], 1); }
+  return st;
+}
+
+int64_t Tensor::numel() const { return shape_numel(shape); }
+
+bool Tensor::is_contiguous() const {
+  int64_t expected = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    if (shape[i] == 1) continue;
+    if (shape[i] == 0) return true;
+    if (strides[i] != expected) return false;
+    expected *= shape[i];
+  }
+  return true;
+}
+
+Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
+  for (int64_t d : shape) DL_CHECK(d >= 0, ValueError, "[empty] sizes must be non-negative, got ", shape_str(shape));
+  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dlcore::itemsize(dtype);
+  std::shared_ptr<Storage> storage;
+  if (device.is_cpu()) {
+    // 64-byte alignment: one cache line, one AVX-512 vector.
+    void* p = std::aligned_alloc(64, (std::max<size_t>(nbytes, 1) + 63) / 64 * 64);
+    if (!p) throw std::bad_alloc();
+    storage = std::make_shared<Storage>(p, nbytes, device, [](void* q) { std::free(q); });
+  } else {
+    const DeviceBackend& be = backend_for(device, "empty");
+    void* p = be.allocate(device.index, nbytes);
+    const int index = device.index;
+    auto release = be.release;
+    storage = std::make_shared<Storage>(p, nbytes, device, [index, release](void* q) { release(index, q); });
+  }
+  return Tensor(std::move(storage), dtype, shape, contiguous_strides(shape), 0);
+}
+
+}  // namespace dlcore

@@ -1,0 +1,66 @@
+// The CPU kernel table. Every csrc/cpu/*.cpp is compiled once per ISA
+// (baseline, avx2, avx512) with DLCORE_ISA naming the namespace its kernels
+// live in; csrc/core/cpu_dispatch.cpp picks one table at run time.
+//
+// Kernels take raw pointers, sizes and strides that the op layer (csrc/ops)
+// has already checked; they never validate or throw.
+#pragma once
+#include <cstdint>
+#include "core/dtype.h"
+#include "core/loop.h"
+
+namespace dlcore::cpu {
+
+enum class BinaryOp : uint8_t {
+  Add, Sub, Mul, Div, Pow, Maximum, Minimum,        // out has the operands' dtype
+  Eq, Ne, Lt, Le, Gt, Ge,                           // out is bool
+  LogicalAnd, LogicalOr, LogicalXor,                // bool operands, bool out
+};
+constexpr bool is_comparison(BinaryOp op) { return op >= BinaryOp::Eq; }
+
+enum class UnaryOp : uint8_t {
+  Neg, Abs, Sign, Square, Reciprocal, Exp, Log, Sqrt, Rsqrt, LogicalNot,
+};
+
+enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin };
+
+// A reduction over a contiguous input, its dims merged into groups that are
+// either all kept or all reduced. The output is contiguous over the kept
+// groups (in order). Exactly one of the two innermost patterns applies:
+//   inner_reduced: the last reduced group has stride 1 -> each output is a
+//                  SIMD reduction over contiguous runs;
+//   otherwise:     the last kept group has stride 1 (length inner_kept) ->
+//                  rows of outputs are accumulated with SIMD across them.
+struct ReduceProblem {
+  int nk = 0, nr = 0;
+  int64_t ksize[kMaxDims], kstride[kMaxDims];  // kept groups: size, input stride (elements)
+  int64_t rsize[kMaxDims], rstride[kMaxDims];  // reduced groups
+  bool inner_reduced = true;
+  const void* in = nullptr;
+  void* out = nullptr;        // Sum: int64 for integer/bool input; ArgMax/ArgMin: int64
+};
+
+struct KernelTable {
+  const char* isa;
+  // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
+  void (*binary)(BinaryOp op, DType dt, const StridedLoop& loop);
+  // loop operands: out, a (same dtype)
+  void (*unary)(UnaryOp op, DType dt, const StridedLoop& loop);
+  // loop operands: out, a; lo/hi already representable in dt
+  void (*clip)(DType dt, const StridedLoop& loop, double lo, double hi);
+  // loop operands: out, cond (bool), a, b
+  void (*where)(DType dt, const StridedLoop& loop);
+  // loop operands: out (dtype dst), a (dtype src)
+  void (*copy)(DType dst, DType src, const StridedLoop& loop);
+  void (*reduce)(ReduceOp op, DType in_dt, const ReduceProblem& p);
+  // out[i] = start + i * step, contiguous
+  void (*arange)(DType dt, void* out, int64_t n, double start, double step);
+  // Counter-based random numbers: element i depends only on (seed, offset + i).
+  void (*uniform)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi);
+  void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);
+};
+
+}  // namespace dlcore::cpu
+
+#define DLCORE_DECLARE_ISA(isa) \
+  namespace dlcore::cpu::isa { const KernelTable& kernel_table(); }

@@ -1,0 +1,109 @@
+// Helpers shared by the ops: broadcasting, dim normalisation, device checks,
+// scalar promotion, and the construction of the StridedLoop kernels walk.
+#include <algorithm>
+#include "ops/ops.h"
+
+namespace dlcore::ops {
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  const size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    const int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    DL_CHECK(da == db || da == 1 || db == 1, ValueError, "[", op, "] shapes ", shape_str(a), " and ",
+             shape_str(b), " cannot be broadcast together");
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+int normalize_dim(const char* op, int64_t dim, int ndim) {
+  const int64_t n = std::max(ndim, 1);  // a 0-d tensor accepts dim 0 / -1, as in PyTorch
+  DL_CHECK(dim >= -n && dim < n, IndexError, "[", op, "] dim ", dim, " is out of range for a tensor with ",
+           ndim, " dimension(s)");
+  return static_cast<int>(dim < 0 ? dim + n : dim);
+}
+
+void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
+  DL_CHECK(a.device() == b.device(), ValueError, "[", op, "] expected tensors on one device, got ",
+           a.device().str(), " and ", b.device().str());
+}
+
+void check_cpu(const char* op, const Tensor& t) {
+  DL_CHECK(t.device().is_cpu(), NotImplementedError, "[", op, "] no ", t.device().str(), " kernel for ",
+           dtype_name(t.dtype), " yet");
+}
+
+DType scalar_dtype(const Scalar& s) {
+  switch (s.kind) {
+    case Scalar::Kind::Bool: return DType::Bool;
+    case Scalar::Kind::Int: return DType::Int64;
+    case Scalar::Kind::Float: return DType::Float32;
+  }
+  return DType::Float32;
+}
+
+DType result_dtype(const Tensor& t, const Scalar& s) {
+  // A Python scalar only changes the category (bool < int < float), never the
+  // width within the tensor's category: float32 * 2.5 stays float32.
+  if (s.kind == Scalar::Kind::Float && !is_floating(t.dtype)) return DType::Float32;
+  if (s.kind == Scalar::Kind::Int && t.dtype == DType::Bool) return DType::Int64;
+  return t.dtype;
+}
+
+Tensor scalar_tensor(const Scalar& s, DType dtype) {
+  Tensor t = Tensor::empty({}, dtype, Device{});
+  dispatch_dtype(dtype, [&](auto tag) {
+    using T = decltype(tag);
+    *t.data_as<T>() = s.kind == Scalar::Kind::Float ? static_cast<T>(s.f) : static_cast<T>(s.i);
+  });
+  return t;
+}
+
+StridedLoop make_loop(const char* op, const Tensor& out, std::initializer_list<const Tensor*> inputs) {
+  const int nd = out.ndim();
+  DL_CHECK(nd <= kMaxDims, ValueError, "[", op, "] at most ", kMaxDims, " dimensions are supported, got ", nd);
+  StridedLoop loop;
+  loop.nops = 1 + static_cast<int>(inputs.size());
+  // Full-rank shape and byte strides per operand (0 along broadcast dims).
+  int64_t shape[kMaxDims], strides[kMaxOperands][kMaxDims];
+  const Tensor* ops[kMaxOperands] = {&out};
+  int k = 1;
+  for (const Tensor* t : inputs) ops[k++] = t;
+  for (int d = 0; d < nd; ++d) shape[d] = out.shape[d];
+  for (k = 0; k < loop.nops; ++k) {
+    const Tensor& t = *ops[k];
+    const int off = nd - t.ndim();
+    for (int d = 0; d < nd; ++d) {
+      const bool present = d >= off && t.shape[d - off] != 1;
+      strides[k][d] = present ? t.strides[d - off] * static_cast<int64_t>(t.itemsize()) : 0;
+    }
+    loop.data[k] = t.data();
+  }
+  // Drop size-1 dims and merge neighbours that are contiguous for every operand.
+  int n = 0;
+  for (int d = 0; d < nd; ++d) {
+    if (shape[d] == 1) continue;
+    bool merge = n > 0;
+    for (k = 0; merge && k < loop.nops; ++k)
+      merge = loop.strides[k][n - 1] == strides[k][d] * shape[d];
+    if (merge) {
+      loop.shape[n - 1] *= shape[d];
+      for (k = 0; k < loop.nops; ++k) loop.strides[k][n - 1] = strides[k][d];
+    } else {
+      loop.shape[n] = shape[d];
+      for (k = 0; k < loop.nops; ++k) loop.strides[k][n] = strides[k][d];
+      ++n;
+    }
+  }
+  if (n == 0) {  // a single element
+    loop.shape[0] = 1;
+    for (k = 0; k < loop.nops; ++k) loop.strides[k][0] = 0;
+    n = 1;
+  }
+  loop.ndim = n;
+  return loop;
+}
+
+}  // namespace dlcore::ops

@@ -1,0 +1,90 @@
+// Copies: compaction of strided views, dtype casts, assignment into views,
+// fills, and moves between devices.
+#include "core/backend.h"
+#include "core/cpu_dispatch.h"
+#include "ops/ops.h"
+
+namespace dlcore::ops {
+
+namespace {
+
+// Whether two views of one storage may touch the same bytes (a conservative
+// test on their byte ranges).
+bool may_overlap(const Tensor& a, const Tensor& b) {
+  if (a.storage != b.storage || a.numel() == 0 || b.numel() == 0) return false;
+  auto range = [](const Tensor& t) {
+    int64_t lo = t.offset, hi = t.offset;
+    for (int d = 0; d < t.ndim(); ++d) {
+      const int64_t span = (t.shape[d] - 1) * t.strides[d];
+      (span < 0 ? lo : hi) += span;
+    }
+    return std::pair<int64_t, int64_t>{lo * int64_t(t.itemsize()), (hi + 1) * int64_t(t.itemsize())};
+  };
+  const auto ra = range(a), rb = range(b);
+  return ra.first < rb.second && rb.first < ra.second;
+}
+
+void cpu_copy(const Tensor& dst, const Tensor& src) {
+  const StridedLoop loop = make_loop("copy", dst, {&src});
+  cpu_kernels().copy(dst.dtype, src.dtype, loop);
+}
+
+}  // namespace
+
+Tensor contiguous(const Tensor& t) {
+  if (t.is_contiguous()) return t;
+  check_cpu("contiguous", t);
+  Tensor out = Tensor::empty(t.shape, t.dtype, t.device());
+  cpu_copy(out, t);
+  return out;
+}
+
+Tensor astype(const Tensor& t, DType dtype) {
+  if (t.dtype == dtype) return t;
+  check_cpu("astype", t);
+  Tensor out = Tensor::empty(t.shape, dtype, t.device());
+  cpu_copy(out, t);
+  return out;
+}
+
+Tensor clone(const Tensor& t) {
+  Tensor out = Tensor::empty(t.shape, t.dtype, t.device());
+  copy_into(out, t);
+  return out;
+}
+
+void copy_into(const Tensor& dst, const Tensor& src) {
+  check_same_device("copy_", dst, src);
+  const Shape b = broadcast_shapes("copy_", dst.shape, src.shape);
+  DL_CHECK(b == dst.shape, ValueError, "[copy_] cannot assign a tensor of shape ", shape_str(src.shape),
+           " to a view of shape ", shape_str(dst.shape));
+  for (int d = 0; d < dst.ndim(); ++d)
+    DL_CHECK(dst.strides[d] != 0 || dst.shape[d] <= 1, ValueError,
+             "[copy_] cannot write into a broadcast (expanded) view: several elements share memory");
+  check_cpu("copy_", dst);
+  // Overlapping source and destination (x[1:] = x[:-1]) read a snapshot.
+  cpu_copy(dst, may_overlap(dst, src) ? clone(src) : src);
+}
+
+void fill(const Tensor& dst, const Scalar& value) {
+  copy_into(dst, scalar_tensor(value, dst.dtype));
+}
+
+Tensor to_device(const Tensor& t, Device device) {
+  if (t.device() == device) return t;
+  if (device.is_cpu() || t.device().is_cpu()) {
+    const Device dev = device.is_cpu() ? t.device() : device;
+    const DeviceBackend& be = backend_for(dev, "to");
+    const Tensor src = t.device().is_cpu() ? contiguous(t) : t;
+    DL_CHECK(src.is_contiguous(), NotImplementedError, "[to] copying a non-contiguous ", t.device().str(),
+             " tensor to the host needs a device kernel that is not there yet");
+    Tensor out = Tensor::empty(src.shape, src.dtype, device);
+    be.copy(out.data(), src.data(), static_cast<size_t>(src.numel()) * src.itemsize(),
+            device.is_cpu() ? CopyKind::DeviceToHost : CopyKind::HostToDevice, dev.index);
+    return out;
+  }
+  // Between two CUDA devices: through the host (rare; peer copies come later).
+  return to_device(to_device(t, Device{}), device);
+}
+
+}  // namespace dlcore::ops

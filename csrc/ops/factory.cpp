@@ -1,0 +1,93 @@
+// Factories: full, arange, rand, randn, and the global random generator.
+// The generator is a (seed, offset) pair: each draw of n numbers uses Philox
+// blocks [offset, offset + ceil(n / 2)) and then advances the offset, so a
+// seed fixes every later draw whatever the thread count (cpu/factory.cpp).
+#include <atomic>
+#include <cmath>
+#include <mutex>
+#include "core/cpu_dispatch.h"
+#include "ops/ops.h"
+
+namespace dlcore::ops {
+
+namespace {
+
+struct Generator {
+  std::mutex mutex;
+  uint64_t seed = 0x5EEDull;
+  uint64_t offset = 0;
+  // Reserves the blocks for n numbers.
+  std::pair<uint64_t, uint64_t> take(int64_t n) {
+    std::lock_guard<std::mutex> lock(mutex);
+    const uint64_t off = offset;
+    offset += static_cast<uint64_t>((n + 1) / 2);
+    return {seed, off};
+  }
+};
+
+Generator& generator() {
+  static Generator g;
+  return g;
+}
+
+void check_float(const char* op, DType dtype) {
+  DL_CHECK(is_floating(dtype), TypeError, "[", op, "] expected a floating dtype (float32, float64), got ",
+           dtype_name(dtype));
+}
+
+// Random numbers are drawn on the CPU and moved; device kernels come later.
+template <class Kernel>
+Tensor random(const char* op, const Shape& shape, DType dtype, Device device, Kernel kernel) {
+  check_float(op, dtype);
+  Tensor out = Tensor::empty(shape, dtype, Device{});
+  const auto [seed, offset] = generator().take(out.numel());
+  kernel(out, seed, offset);
+  return to_device(out, device);
+}
+
+}  // namespace
+
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device) {
+  Tensor out = Tensor::empty(shape, dtype, Device{});
+  fill(out, value);
+  return to_device(out, device);
+}
+
+Tensor arange(double start, double stop, double step, DType dtype, Device device) {
+  DL_CHECK(step != 0, ValueError, "[arange] step must be nonzero");
+  DL_CHECK(std::isfinite(start) && std::isfinite(stop) && std::isfinite(step), ValueError,
+           "[arange] expected finite start, stop and step, got ", start, ", ", stop, ", ", step);
+  const double count = std::ceil((stop - start) / step);
+  DL_CHECK(count < 9.0e15, ValueError, "[arange] too many elements: ", count);
+  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+  Tensor out = Tensor::empty({n}, dtype, Device{});
+  cpu_kernels().arange(dtype, out.data(), n, start, step);
+  return to_device(out, device);
+}
+
+Tensor rand(const Shape& shape, DType dtype, Device device) {
+  return random("rand", shape, dtype, device, [&](Tensor& out, uint64_t seed, uint64_t offset) {
+    cpu_kernels().uniform(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
+  });
+}
+
+Tensor randn(const Shape& shape, DType dtype, Device device) {
+  return random("randn", shape, dtype, device, [&](Tensor& out, uint64_t seed, uint64_t offset) {
+    cpu_kernels().normal(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
+  });
+}
+
+void manual_seed(uint64_t seed) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.offset = 0;
+}
+
+uint64_t initial_seed() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return g.seed;
+}
+
+}  // namespace dlcore::ops

@@ -1,0 +1,92 @@
+// The op layer: the one place where arguments are checked (shapes, dtypes,
+// devices), outputs allocated, and work dispatched on (device, dtype) to a
+// kernel. Every error message names the op: "[add] ...".
+#pragma once
+#include <initializer_list>
+#include <optional>
+#include <string>
+#include <vector>
+#include "core/tensor.h"
+#include "cpu/kernels.h"
+
+namespace dlcore {
+
+// A Python number with its kind, for NumPy/PyTorch-style promotion: a float
+// scalar makes an integer tensor float32; an int scalar keeps int32 int32.
+struct Scalar {
+  enum class Kind { Bool, Int, Float } kind = Kind::Float;
+  double f = 0;
+  int64_t i = 0;
+  static Scalar of_bool(bool b) { return {Kind::Bool, double(b), int64_t(b)}; }
+  static Scalar of_int(int64_t v) { return {Kind::Int, double(v), v}; }
+  static Scalar of_float(double v) { return {Kind::Float, v, 0}; }
+};
+
+namespace ops {
+
+// --- shared helpers (common.cpp) ---------------------------------------------
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
+// Dimension `dim` (negative counts from the end) as an index in [0, ndim).
+int normalize_dim(const char* op, int64_t dim, int ndim);
+void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+void check_cpu(const char* op, const Tensor& t);
+DType scalar_dtype(const Scalar& s);
+DType result_dtype(const Tensor& t, const Scalar& s);
+// A 0-d CPU tensor holding the scalar converted to dtype.
+Tensor scalar_tensor(const Scalar& s, DType dtype);
+// The loop over out's shape with `inputs` broadcast against it (core/loop.h).
+StridedLoop make_loop(const char* op, const Tensor& out, std::initializer_list<const Tensor*> inputs);
+
+// --- copies (copy.cpp) ------------------------------------------------------
+Tensor contiguous(const Tensor& t);
+Tensor astype(const Tensor& t, DType dtype);             // no copy if already dtype
+Tensor clone(const Tensor& t);
+void copy_into(const Tensor& dst, const Tensor& src);    // dst[...] = src (broadcast)
+void fill(const Tensor& dst, const Scalar& value);
+Tensor to_device(const Tensor& t, Device device);
+
+// --- views (view.cpp) -------------------------------------------------------
+Tensor reshape(const Tensor& t, const Shape& shape);     // a view when possible
+Tensor view(const Tensor& t, const Shape& shape);        // a view or an error
+Tensor permute(const Tensor& t, const std::vector<int64_t>& dims);
+Tensor transpose(const Tensor& t, int64_t d0, int64_t d1);
+Tensor expand(const Tensor& t, const Shape& shape);
+Tensor squeeze(const Tensor& t, const std::optional<std::vector<int64_t>>& dims);
+Tensor unsqueeze(const Tensor& t, int64_t dim);
+Tensor flatten(const Tensor& t, int64_t start, int64_t end);
+// t[start:stop:step] along dim, Python slice semantics (clamped, step != 0).
+Tensor slice(const Tensor& t, int64_t dim, std::optional<int64_t> start, std::optional<int64_t> stop, int64_t step);
+Tensor select(const Tensor& t, int64_t dim, int64_t index);  // t[..., index, ...], dim removed
+Tensor as_strided(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
+
+// --- elementwise (elementwise.cpp) ------------------------------------------
+Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor binary_scalar(cpu::BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first);
+Tensor unary(cpu::UnaryOp op, const Tensor& a);
+Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi);
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+const char* binary_name(cpu::BinaryOp op);
+const char* unary_name(cpu::UnaryOp op);
+
+// --- reductions (reduce.cpp) ------------------------------------------------
+// dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
+// PyTorch's dim=[] is "all", which is what these follow).
+using Dims = std::optional<std::vector<int64_t>>;
+Tensor sum(const Tensor& t, const Dims& dims, bool keepdim);
+Tensor mean(const Tensor& t, const Dims& dims, bool keepdim);
+Tensor var(const Tensor& t, const Dims& dims, int64_t correction, bool keepdim);
+Tensor amax(const Tensor& t, const Dims& dims, bool keepdim);
+Tensor amin(const Tensor& t, const Dims& dims, bool keepdim);
+Tensor argmax(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
+
+// --- factories (factory.cpp) ------------------------------------------------
+Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device);
+Tensor arange(double start, double stop, double step, DType dtype, Device device);
+Tensor rand(const Shape& shape, DType dtype, Device device);
+Tensor randn(const Shape& shape, DType dtype, Device device);
+void manual_seed(uint64_t seed);
+uint64_t initial_seed();
+
+}  // namespace ops
+}  // namespace dlcore
