@@ -4,8 +4,6 @@
 namespace dlcore::bindings {
 
 void init_elementwise(py::module_& m) {
-  using cpu::BinaryOp;
-  using cpu::UnaryOp;
   const BinaryOp binaries[] = {BinaryOp::Add, BinaryOp::Sub, BinaryOp::Mul, BinaryOp::Div, BinaryOp::Pow,
                                BinaryOp::Maximum, BinaryOp::Minimum, BinaryOp::Eq, BinaryOp::Ne, BinaryOp::Lt,
                                BinaryOp::Le, BinaryOp::Gt, BinaryOp::Ge, BinaryOp::LogicalAnd,

@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include "core/dtype.h"
+#include "core/kernels.h"
 
 namespace dlcore {
 
@@ -17,10 +18,11 @@ struct DeviceBackend {
   void (*release)(int device, void* ptr);
   void (*copy)(void* dst, const void* src, size_t nbytes, CopyKind kind, int device);
   void (*synchronize)(int device);
+  const KernelTable* kernels;            // the device's kernels, same contract as the CPU's
 };
 
 // The version guards against a _C_cuda built from other sources than _C.
-constexpr int kBackendAbiVersion = 1;
+constexpr int kBackendAbiVersion = 2;
 void register_backend(DeviceType type, const DeviceBackend* backend);
 // The registered backend for a device, or a clear error when there is none.
 const DeviceBackend& backend_for(Device device, const char* op);

@@ -34,7 +34,7 @@ std::vector<std::string> supported() {
   return isas;
 }
 
-const cpu::KernelTable* table_named(const std::string& name) {
+const KernelTable* table_named(const std::string& name) {
   if (name == "baseline") return &cpu::baseline::kernel_table();
 #if DLCORE_HAVE_AVX2
   if (name == "avx2") return &cpu::avx2::kernel_table();
@@ -56,8 +56,8 @@ std::string checked_isa(const std::string& name) {
                        "), got '", name, "'"));
 }
 
-std::atomic<const cpu::KernelTable*>& current() {
-  static std::atomic<const cpu::KernelTable*> table{[] {
+std::atomic<const KernelTable*>& current() {
+  static std::atomic<const KernelTable*> table{[] {
     const char* env = std::getenv("DLCORE_CPU_ISA");
     return table_named(env && *env ? checked_isa(env) : supported().back());
   }()};
@@ -82,7 +82,7 @@ std::atomic<int> g_threads{0};
 
 std::vector<std::string> supported_cpu_isas() { return supported(); }
 
-const cpu::KernelTable& cpu_kernels() { return *current().load(std::memory_order_relaxed); }
+const KernelTable& cpu_kernels() { return *current().load(std::memory_order_relaxed); }
 
 void set_cpu_isa(const std::string& name) { current().store(table_named(checked_isa(name))); }
 

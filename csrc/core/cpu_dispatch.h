@@ -1,12 +1,12 @@
 #pragma once
 #include <string>
 #include <vector>
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore {
 
 // The kernel table of the ISA in use.
-const cpu::KernelTable& cpu_kernels();
+const KernelTable& cpu_kernels();
 // "baseline", "avx2", "avx512": those this build and CPU support, best last.
 std::vector<std::string> supported_cpu_isas();
 void set_cpu_isa(const std::string& name);

@@ -10,7 +10,7 @@
 #include <limits>
 #include <type_traits>
 #include "core/parallel.h"
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 

@@ -13,7 +13,7 @@
 #include <cmath>
 #include <cstring>
 #include "core/parallel.h"
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 #include "cpu/math.h"
 
 namespace dlcore::cpu::DLCORE_ISA {

@@ -12,7 +12,7 @@
 #include <cmath>
 #include <cstdint>
 #include "core/parallel.h"
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 

@@ -16,7 +16,7 @@
 #include <limits>
 #include <vector>
 #include "core/parallel.h"
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 

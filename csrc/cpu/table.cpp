@@ -1,6 +1,6 @@
 // This ISA's kernel table: the kernels of every csrc/cpu file, as compiled
 // with this translation unit's ISA flags.
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 

@@ -1,6 +1,8 @@
 // Helpers shared by the ops: broadcasting, dim normalisation, device checks,
 // scalar promotion, and the construction of the StridedLoop kernels walk.
 #include <algorithm>
+#include "core/backend.h"
+#include "core/cpu_dispatch.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -30,9 +32,11 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
            a.device().str(), " and ", b.device().str());
 }
 
-void check_cpu(const char* op, const Tensor& t) {
-  DL_CHECK(t.device().is_cpu(), NotImplementedError, "[", op, "] no ", t.device().str(), " kernel for ",
-           dtype_name(t.dtype), " yet");
+const KernelTable& kernels_for(const char* op, const Tensor& t) {
+  if (t.device().is_cpu()) return cpu_kernels();
+  const KernelTable* k = backend_for(t.device(), op).kernels;
+  DL_CHECK(k != nullptr, NotImplementedError, "[", op, "] no ", t.device().str(), " kernels in this build");
+  return *k;
 }
 
 DType scalar_dtype(const Scalar& s) {

@@ -1,7 +1,6 @@
 // Copies: compaction of strided views, dtype casts, assignment into views,
 // fills, and moves between devices.
 #include "core/backend.h"
-#include "core/cpu_dispatch.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -24,26 +23,24 @@ bool may_overlap(const Tensor& a, const Tensor& b) {
   return ra.first < rb.second && rb.first < ra.second;
 }
 
-void cpu_copy(const Tensor& dst, const Tensor& src) {
-  const StridedLoop loop = make_loop("copy", dst, {&src});
-  cpu_kernels().copy(dst.dtype, src.dtype, loop);
+// dst = src on their (common) device, with a dtype conversion if they differ.
+void run_copy(const char* op, const Tensor& dst, const Tensor& src) {
+  kernels_for(op, dst).copy(dst.dtype, src.dtype, make_loop(op, dst, {&src}));
 }
 
 }  // namespace
 
 Tensor contiguous(const Tensor& t) {
   if (t.is_contiguous()) return t;
-  check_cpu("contiguous", t);
   Tensor out = Tensor::empty(t.shape, t.dtype, t.device());
-  cpu_copy(out, t);
+  run_copy("contiguous", out, t);
   return out;
 }
 
 Tensor astype(const Tensor& t, DType dtype) {
   if (t.dtype == dtype) return t;
-  check_cpu("astype", t);
   Tensor out = Tensor::empty(t.shape, dtype, t.device());
-  cpu_copy(out, t);
+  run_copy("astype", out, t);
   return out;
 }
 
@@ -61,13 +58,12 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   for (int d = 0; d < dst.ndim(); ++d)
     DL_CHECK(dst.strides[d] != 0 || dst.shape[d] <= 1, ValueError,
              "[copy_] cannot write into a broadcast (expanded) view: several elements share memory");
-  check_cpu("copy_", dst);
   // Overlapping source and destination (x[1:] = x[:-1]) read a snapshot.
-  cpu_copy(dst, may_overlap(dst, src) ? clone(src) : src);
+  run_copy("copy_", dst, may_overlap(dst, src) ? clone(src) : src);
 }
 
 void fill(const Tensor& dst, const Scalar& value) {
-  copy_into(dst, scalar_tensor(value, dst.dtype));
+  copy_into(dst, to_device(scalar_tensor(value, dst.dtype), dst.device()));
 }
 
 Tensor to_device(const Tensor& t, Device device) {

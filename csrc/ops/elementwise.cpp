@@ -6,13 +6,10 @@
 // bools is done in int64.
 #include <cmath>
 #include <limits>
-#include "core/cpu_dispatch.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
 
-using cpu::BinaryOp;
-using cpu::UnaryOp;
 
 const char* binary_name(BinaryOp op) {
   static const char* names[] = {"add", "sub", "mul", "div", "pow", "maximum", "minimum", "eq", "ne", "lt",
@@ -34,7 +31,7 @@ bool is_logical(BinaryOp op) { return op >= BinaryOp::LogicalAnd; }
 DType compute_dtype(BinaryOp op, DType promoted) {
   if (is_logical(op)) return DType::Bool;
   if (op == BinaryOp::Div && !is_floating(promoted)) return DType::Float32;
-  if (promoted == DType::Bool && !cpu::is_comparison(op) && op != BinaryOp::Maximum && op != BinaryOp::Minimum)
+  if (promoted == DType::Bool && !is_comparison(op) && op != BinaryOp::Maximum && op != BinaryOp::Minimum)
     return DType::Int64;
   return promoted;
 }
@@ -42,11 +39,11 @@ DType compute_dtype(BinaryOp op, DType promoted) {
 Tensor run_binary(BinaryOp op, const Tensor& a, const Tensor& b, DType dt) {
   const char* name = binary_name(op);
   check_same_device(name, a, b);
-  check_cpu(name, a);
+  const KernelTable& k = kernels_for(name, a);
   const Shape shape = broadcast_shapes(name, a.shape, b.shape);
   const Tensor ac = astype(a, dt), bc = astype(b, dt);
-  Tensor out = Tensor::empty(shape, cpu::is_comparison(op) ? DType::Bool : dt, a.device());
-  cpu_kernels().binary(op, dt, make_loop(name, out, {&ac, &bc}));
+  Tensor out = Tensor::empty(shape, is_comparison(op) ? DType::Bool : dt, a.device());
+  k.binary(op, dt, make_loop(name, out, {&ac, &bc}));
   return out;
 }
 
@@ -64,7 +61,7 @@ Tensor binary_scalar(BinaryOp op, const Tensor& a, const Scalar& s, bool scalar_
 
 Tensor unary(UnaryOp op, const Tensor& a) {
   const char* name = unary_name(op);
-  check_cpu(name, a);
+  const KernelTable& k = kernels_for(name, a);
   DType dt = a.dtype;
   switch (op) {
     case UnaryOp::LogicalNot: dt = DType::Bool; break;
@@ -76,12 +73,12 @@ Tensor unary(UnaryOp op, const Tensor& a) {
   }
   const Tensor ac = astype(a, dt);
   Tensor out = Tensor::empty(a.shape, dt, a.device());
-  cpu_kernels().unary(op, dt, make_loop(name, out, {&ac}));
+  k.unary(op, dt, make_loop(name, out, {&ac}));
   return out;
 }
 
 Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi) {
-  check_cpu("clip", a);
+  const KernelTable& k = kernels_for("clip", a);
   DL_CHECK(a.dtype != DType::Bool, TypeError, "[clip] expected a numeric tensor, got bool");
   auto fractional = [](std::optional<double> v) { return v && std::isfinite(*v) && *v != std::floor(*v); };
   const DType dt = !is_floating(a.dtype) && (fractional(lo) || fractional(hi)) ? DType::Float32 : a.dtype;
@@ -95,19 +92,19 @@ Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi)
   }
   const Tensor ac = astype(a, dt);
   Tensor out = Tensor::empty(a.shape, dt, a.device());
-  cpu_kernels().clip(dt, make_loop("clip", out, {&ac}), l, h);
+  k.clip(dt, make_loop("clip", out, {&ac}), l, h);
   return out;
 }
 
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_same_device("where", cond, a);
   check_same_device("where", a, b);
-  check_cpu("where", a);
+  const KernelTable& k = kernels_for("where", a);
   const Shape shape = broadcast_shapes("where", broadcast_shapes("where", cond.shape, a.shape), b.shape);
   const DType dt = promote(a.dtype, b.dtype);
   const Tensor c = astype(cond, DType::Bool), ac = astype(a, dt), bc = astype(b, dt);
   Tensor out = Tensor::empty(shape, dt, a.device());
-  cpu_kernels().where(dt, make_loop("where", out, {&c, &ac, &bc}));
+  k.where(dt, make_loop("where", out, {&c, &ac, &bc}));
   return out;
 }
 

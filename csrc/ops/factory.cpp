@@ -5,7 +5,6 @@
 #include <atomic>
 #include <cmath>
 #include <mutex>
-#include "core/cpu_dispatch.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -35,22 +34,22 @@ void check_float(const char* op, DType dtype) {
            dtype_name(dtype));
 }
 
-// Random numbers are drawn on the CPU and moved; device kernels come later.
+// Draws on the target device: the same numbers on every device.
 template <class Kernel>
 Tensor random(const char* op, const Shape& shape, DType dtype, Device device, Kernel kernel) {
   check_float(op, dtype);
-  Tensor out = Tensor::empty(shape, dtype, Device{});
+  Tensor out = Tensor::empty(shape, dtype, device);
   const auto [seed, offset] = generator().take(out.numel());
-  kernel(out, seed, offset);
-  return to_device(out, device);
+  kernel(kernels_for(op, out), out, seed, offset);
+  return out;
 }
 
 }  // namespace
 
 Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device) {
-  Tensor out = Tensor::empty(shape, dtype, Device{});
+  Tensor out = Tensor::empty(shape, dtype, device);
   fill(out, value);
-  return to_device(out, device);
+  return out;
 }
 
 Tensor arange(double start, double stop, double step, DType dtype, Device device) {
@@ -60,20 +59,20 @@ Tensor arange(double start, double stop, double step, DType dtype, Device device
   const double count = std::ceil((stop - start) / step);
   DL_CHECK(count < 9.0e15, ValueError, "[arange] too many elements: ", count);
   const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
-  Tensor out = Tensor::empty({n}, dtype, Device{});
-  cpu_kernels().arange(dtype, out.data(), n, start, step);
-  return to_device(out, device);
+  Tensor out = Tensor::empty({n}, dtype, device);
+  kernels_for("arange", out).arange(dtype, out.data(), n, start, step);
+  return out;
 }
 
 Tensor rand(const Shape& shape, DType dtype, Device device) {
-  return random("rand", shape, dtype, device, [&](Tensor& out, uint64_t seed, uint64_t offset) {
-    cpu_kernels().uniform(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
+  return random("rand", shape, dtype, device, [&](const KernelTable& k, Tensor& out, uint64_t seed, uint64_t offset) {
+    k.uniform(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
   });
 }
 
 Tensor randn(const Shape& shape, DType dtype, Device device) {
-  return random("randn", shape, dtype, device, [&](Tensor& out, uint64_t seed, uint64_t offset) {
-    cpu_kernels().normal(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
+  return random("randn", shape, dtype, device, [&](const KernelTable& k, Tensor& out, uint64_t seed, uint64_t offset) {
+    k.normal(dtype, out.data(), out.numel(), seed, offset, 0.0, 1.0);
   });
 }
 

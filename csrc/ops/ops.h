@@ -7,7 +7,7 @@
 #include <string>
 #include <vector>
 #include "core/tensor.h"
-#include "cpu/kernels.h"
+#include "core/kernels.h"
 
 namespace dlcore {
 
@@ -29,7 +29,9 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 // Dimension `dim` (negative counts from the end) as an index in [0, ndim).
 int normalize_dim(const char* op, int64_t dim, int ndim);
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
-void check_cpu(const char* op, const Tensor& t);
+// The kernel table for the tensor's device (the CPU's ISA table, or the
+// registered CUDA backend's), or a clear error when the device has none.
+const KernelTable& kernels_for(const char* op, const Tensor& t);
 DType scalar_dtype(const Scalar& s);
 DType result_dtype(const Tensor& t, const Scalar& s);
 // A 0-d CPU tensor holding the scalar converted to dtype.
@@ -60,13 +62,13 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index);  // t[..., index, ..
 Tensor as_strided(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset);
 
 // --- elementwise (elementwise.cpp) ------------------------------------------
-Tensor binary(cpu::BinaryOp op, const Tensor& a, const Tensor& b);
-Tensor binary_scalar(cpu::BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first);
-Tensor unary(cpu::UnaryOp op, const Tensor& a);
+Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
+Tensor binary_scalar(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first);
+Tensor unary(UnaryOp op, const Tensor& a);
 Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
-const char* binary_name(cpu::BinaryOp op);
-const char* unary_name(cpu::UnaryOp op);
+const char* binary_name(BinaryOp op);
+const char* unary_name(UnaryOp op);
 
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";

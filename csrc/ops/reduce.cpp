@@ -4,12 +4,10 @@
 // var of integers are computed in float32; var is two-pass (mean first, then
 // the mean squared deviation), which avoids the cancellation of E[x^2]-E[x]^2.
 #include <algorithm>
-#include "core/cpu_dispatch.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
 
-using cpu::ReduceOp;
 
 namespace {
 
@@ -48,7 +46,7 @@ DType reduce_out_dtype(ReduceOp op, DType in) {
 
 Tensor reduce(ReduceOp op, const Tensor& t, const std::vector<bool>& mask, bool keepdim) {
   const char* name = reduce_name(op);
-  check_cpu(name, t);
+  const KernelTable& k = kernels_for(name, t);
   const Shape out_shape = reduced_shape(t, mask, keepdim);
   const DType out_dt = reduce_out_dtype(op, t.dtype);
   int64_t extent = 1;
@@ -63,7 +61,7 @@ Tensor reduce(ReduceOp op, const Tensor& t, const std::vector<bool>& mask, bool 
   DL_CHECK(t.ndim() <= kMaxDims, ValueError, "[", name, "] at most ", kMaxDims, " dimensions are supported, got ",
            t.ndim());
   const Tensor x = contiguous(t);
-  cpu::ReduceProblem p;
+  ReduceProblem p;
   int last = -1;  // kind of the last group: 0 kept, 1 reduced
   for (int d = 0; d < x.ndim(); ++d) {
     if (x.shape[d] == 1) continue;
@@ -89,7 +87,7 @@ Tensor reduce(ReduceOp op, const Tensor& t, const std::vector<bool>& mask, bool 
   p.inner_reduced = last == 1;
   p.in = x.data();
   p.out = out.data();
-  cpu_kernels().reduce(op, x.dtype, p);
+  k.reduce(op, x.dtype, p);
   return out;
 }
 
@@ -132,7 +130,7 @@ Tensor mean(const Tensor& t, const Dims& dims, bool keepdim) {
   const auto mask = reduced_mask("mean", t, dims);
   const Tensor x = float_input(t);
   // 0 / 0 = NaN for an empty reduction, as NumPy gives.
-  return binary_scalar(cpu::BinaryOp::Div, reduce(ReduceOp::Sum, x, mask, keepdim),
+  return binary_scalar(BinaryOp::Div, reduce(ReduceOp::Sum, x, mask, keepdim),
                        Scalar::of_float(static_cast<double>(extent_of(x, mask))), false);
 }
 
@@ -141,11 +139,11 @@ Tensor var(const Tensor& t, const Dims& dims, int64_t correction, bool keepdim) 
   DL_CHECK(correction >= 0, ValueError, "[var] expected correction >= 0, got ", correction);
   const Tensor x = float_input(t);
   const int64_t n = extent_of(x, mask);
-  const Tensor m = binary_scalar(cpu::BinaryOp::Div, reduce(ReduceOp::Sum, x, mask, true),
+  const Tensor m = binary_scalar(BinaryOp::Div, reduce(ReduceOp::Sum, x, mask, true),
                                  Scalar::of_float(static_cast<double>(n)), false);
-  const Tensor d = binary(cpu::BinaryOp::Sub, x, m);
-  const Tensor ss = reduce(ReduceOp::Sum, binary(cpu::BinaryOp::Mul, d, d), mask, keepdim);
-  return binary_scalar(cpu::BinaryOp::Div, ss, Scalar::of_float(static_cast<double>(std::max<int64_t>(n - correction, 0))),
+  const Tensor d = binary(BinaryOp::Sub, x, m);
+  const Tensor ss = reduce(ReduceOp::Sum, binary(BinaryOp::Mul, d, d), mask, keepdim);
+  return binary_scalar(BinaryOp::Div, ss, Scalar::of_float(static_cast<double>(std::max<int64_t>(n - correction, 0))),
                        false);
 }
 

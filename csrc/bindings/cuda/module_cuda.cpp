@@ -15,7 +15,7 @@ void copy_kind(void* dst, const void* src, size_t n, CopyKind kind, int device) 
 }
 
 const DeviceBackend kCudaBackend{"cuda", cuda::device_count, cuda::allocate, cuda::release, copy_kind,
-                                 cuda::synchronize};
+                                 cuda::synchronize, nullptr};
 
 }  // namespace
 

@@ -1,6 +1,8 @@
-// The CPU kernel table. Every csrc/cpu/*.cpp is compiled once per ISA
-// (baseline, avx2, avx512) with DLCORE_ISA naming the namespace its kernels
-// live in; csrc/core/cpu_dispatch.cpp picks one table at run time.
+// The kernel table: the contract between the op layer and a backend. The
+// CPU provides one table per ISA (every csrc/cpu/*.cpp is compiled once per
+// ISA with DLCORE_ISA naming the namespace; csrc/core/cpu_dispatch.cpp picks
+// one at run time); a CUDA backend provides one whose kernels run on the
+// device (pointers in StridedLoop / ReduceProblem are then device pointers).
 //
 // Kernels take raw pointers, sizes and strides that the op layer (csrc/ops)
 // has already checked; they never validate or throw.
@@ -9,7 +11,7 @@
 #include "core/dtype.h"
 #include "core/loop.h"
 
-namespace dlcore::cpu {
+namespace dlcore {
 
 enum class BinaryOp : uint8_t {
   Add, Sub, Mul, Div, Pow, Maximum, Minimum,        // out has the operands' dtype
@@ -60,7 +62,7 @@ struct KernelTable {
   void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);
 };
 
-}  // namespace dlcore::cpu
+}  // namespace dlcore
 
 #define DLCORE_DECLARE_ISA(isa) \
-  namespace dlcore::cpu::isa { const KernelTable& kernel_table(); }
+  namespace dlcore::cpu::isa { const ::dlcore::KernelTable& kernel_table(); }

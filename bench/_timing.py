@@ -1,0 +1,413 @@
+"""Shared helpers for dlcore's microbenchmarks: timing, thread pinning, tables, JSON.
+
+Method (the one of /work/shared/notes/perf-anchors.md, scaled down):
+  * A *sample* runs the function back to back for at least `min_time` seconds
+    (inner count calibrated once, after `warmup` calls) and gives the mean per
+    call.  The reported number is the median over `rounds` samples.
+  * `measure_many` interleaves: in every round each (contender, threads) cell
+    gives one sample, thread counts alternate in direction from round to round
+    and the contender order rotates, so a slow phase of the shared box hits all
+    contenders alike and the ratios stay meaningful.
+  * Every thread pool is pinned to the same count before a sample: dlcore's
+    OpenMP (dlcore.set_num_threads), NumPy's OpenBLAS and any OpenMP runtime
+    (threadpoolctl), torch's intra-op pool (torch.set_num_threads).  An unpinned
+    OpenBLAS pool spinning beside dlcore's OpenMP team on 2 cores is the
+    "thread-pool fight" of perf-anchors.md.
+  * Noise check: a sample also records how many cores *other* processes used
+    while it ran (/proc/stat minus this process, both in clock ticks).  A sample
+    during which others used more than the cores we leave free (+0.5) is taken
+    again, up to `retries` times; the count of such samples is kept.  Ticks are
+    10 ms, so this only catches gross interference.
+  * The garbage collector is off while timing (as in timeit).
+"""
+import contextlib
+import gc
+import json
+import math
+import os
+import platform
+import statistics
+import sys
+import time
+
+import numpy as np
+
+import dlcore
+
+try:  # optional contender
+    import torch  # noqa: F401
+except Exception:  # pragma: no cover - torch missing or broken
+    torch = None
+
+try:
+    import threadpoolctl
+except Exception:  # pragma: no cover
+    threadpoolctl = None
+
+# ---------------------------------------------------------------------------
+# Thread pinning
+# ---------------------------------------------------------------------------
+
+_CONTROLLER = [None]
+_CURRENT = [None]
+
+
+def _controller():
+    if threadpoolctl is None:
+        return None
+    if _CONTROLLER[0] is None:  # created after torch/numpy are loaded, so it sees their pools
+        _CONTROLLER[0] = threadpoolctl.ThreadpoolController()
+    return _CONTROLLER[0]
+
+
+def set_threads(n):
+    """Pins dlcore, NumPy's BLAS (and every OpenMP runtime threadpoolctl finds) and torch to n threads."""
+    n = int(n)
+    if _CURRENT[0] == n:
+        return
+    dlcore.set_num_threads(n)
+    c = _controller()
+    if c is not None:
+        c.limit(limits=n)  # user_api None: blas and openmp alike
+    if torch is not None:
+        torch.set_num_threads(n)
+    _CURRENT[0] = n
+
+
+def current_threads():
+    return _CURRENT[0]
+
+
+@contextlib.contextmanager
+def pinned_threads(n):
+    """with pinned_threads(2): ... -- every pool at n threads inside, the previous counts after."""
+    prev_dl = dlcore.get_num_threads()
+    prev_torch = torch.get_num_threads() if torch is not None else None
+    prev_cur = _CURRENT[0]
+    limiter = None
+    c = _controller()
+    if c is not None:
+        limiter = c.limit(limits=int(n))
+    dlcore.set_num_threads(int(n))
+    if torch is not None:
+        torch.set_num_threads(int(n))
+    _CURRENT[0] = int(n)
+    try:
+        yield
+    finally:
+        dlcore.set_num_threads(prev_dl)
+        if torch is not None:
+            torch.set_num_threads(prev_torch)
+        if limiter is not None:
+            limiter.restore_original_limits()
+        _CURRENT[0] = prev_cur
+
+
+# ---------------------------------------------------------------------------
+# Noise check: CPU used by other processes during a sample
+# ---------------------------------------------------------------------------
+
+_HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+_NCPU = os.cpu_count() or 1
+
+
+def _ticks():
+    """(busy ticks of the whole machine, ticks of this process), or None off Linux."""
+    try:
+        with open("/proc/stat") as f:
+            v = [int(x) for x in f.readline().split()[1:]]
+        with open("/proc/self/stat") as f:
+            rest = f.read().rsplit(")", 1)[1].split()
+        return v[0] + v[1] + v[2] + v[5] + v[6], int(rest[11]) + int(rest[12])
+    except (OSError, ValueError, IndexError):
+        return None
+
+
+def _other_cores(t0, t1, wall):
+    if t0 is None or t1 is None or wall <= 0:
+        return 0.0
+    others = (t1[0] - t0[0]) - (t1[1] - t0[1])
+    return max(0.0, others / _HZ / wall)
+
+
+# ---------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------
+
+def calibrate(fn, min_time=0.05, warmup=2):
+    """Inner-loop count n such that n back-to-back calls take >= min_time (after warm-up)."""
+    for _ in range(warmup):
+        fn()
+    n = 1
+    while True:
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        dt = time.perf_counter() - t0
+        if dt >= min_time:
+            return n
+        n = max(2 * n, int(math.ceil(n * min_time / max(dt, 1e-9) * 1.1)))
+
+
+def _sample(fn, n, threads, retries):
+    """One sample: seconds per call, other-process cores, and how many tries were noisy."""
+    allowed = max(0, _NCPU - (threads or _NCPU)) + 0.5
+    noisy = 0
+    for attempt in range(retries + 1):
+        if n >= 2:
+            fn()  # re-warm after another contender ran (its pool may still spin)
+        c0 = _ticks()
+        t0 = time.perf_counter()
+        for _ in range(n):
+            fn()
+        wall = time.perf_counter() - t0
+        other = _other_cores(c0, _ticks(), wall)
+        if other <= allowed:
+            return wall / n, other, noisy
+        noisy += 1
+    return wall / n, other, noisy
+
+
+class Result:
+    """Samples (seconds per call) of one cell, with their median and minimum."""
+    __slots__ = ("samples", "inner", "noisy", "others")
+
+    def __init__(self, inner):
+        self.samples, self.inner, self.noisy, self.others = [], inner, 0, []
+
+    @property
+    def median(self):
+        return statistics.median(self.samples)
+
+    @property
+    def min(self):
+        return min(self.samples)
+
+    def to_dict(self):
+        return {"median_s": self.median, "min_s": self.min, "samples_s": self.samples, "inner": self.inner,
+                "noisy_tries": self.noisy, "other_cores": [round(o, 2) for o in self.others]}
+
+
+def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=1):
+    """cells: {key: (fn, threads)} with threads an int (pinned with set_threads) or None.
+    Returns {key: Result}, the cells sampled interleaved round by round."""
+    keys = list(cells)
+    gc_was = gc.isenabled()
+    gc.collect()
+    gc.disable()
+    try:
+        res = {}
+        for k in keys:
+            fn, th = cells[k]
+            if th is not None:
+                set_threads(th)
+            res[k] = Result(calibrate(fn, min_time, warmup))
+        thread_counts = sorted({cells[k][1] for k in keys}, key=lambda t: -1 if t is None else t)
+        for r in range(rounds):
+            order_t = thread_counts if r % 2 == 0 else thread_counts[::-1]
+            for th in order_t:
+                group = [k for k in keys if cells[k][1] == th]
+                if not group:
+                    continue
+                shift = r % len(group)
+                group = group[shift:] + group[:shift]
+                if th is not None:
+                    set_threads(th)
+                for k in group:
+                    fn = cells[k][0]
+                    s, other, noisy = _sample(fn, res[k].inner, th if th is not None else current_threads(),
+                                              retries)
+                    res[k].samples.append(s)
+                    res[k].others.append(other)
+                    res[k].noisy += noisy
+        return res
+    finally:
+        if gc_was:
+            gc.enable()
+
+
+def measure(fn, min_time=0.05, rounds=7, warmup=2):
+    """Median seconds per call of fn (each of `rounds` samples runs fn for >= min_time),
+    at the thread counts currently set."""
+    return measure_many({"fn": (fn, None)}, min_time, rounds, warmup)["fn"].median
+
+
+# ---------------------------------------------------------------------------
+# Formatting, tables, JSON
+# ---------------------------------------------------------------------------
+
+def fmt_time(s):
+    if s is None or (isinstance(s, float) and math.isnan(s)):
+        return "-"
+    if s < 1e-6:
+        return f"{s * 1e9:.0f} ns"
+    if s < 1e-3:
+        return f"{s * 1e6:.3g} us" if s * 1e6 < 100 else f"{s * 1e6:.0f} us"
+    if s < 1:
+        return f"{s * 1e3:.3g} ms" if s * 1e3 < 100 else f"{s * 1e3:.0f} ms"
+    return f"{s:.3g} s"
+
+
+def fmt_gbs(nbytes, s):
+    if s is None or not nbytes:
+        return "-"
+    g = nbytes / s / 1e9
+    return f"{g:.3g}" if g < 100 else f"{g:.0f}"
+
+
+def fmt_ratio(a, b):
+    if a is None or b is None:
+        return "-"
+    return f"{a / b:.2f}"
+
+
+def fmt_size(n):
+    for unit, v in (("M", 1 << 20), ("K", 1 << 10)):
+        if n >= v and n % v == 0:
+            return f"{n // v}{unit}"
+    return str(n)
+
+
+def print_table(headers, rows, title=None, align=None, file=None):
+    """Aligned text table; align is a string of 'l'/'r' per column (default: first 'l', rest 'r')."""
+    file = file or sys.stdout
+    rows = [[("-" if c is None else str(c)) for c in row] for row in rows]
+    widths = [len(h) for h in headers]
+    for row in rows:
+        for i, c in enumerate(row):
+            widths[i] = max(widths[i], len(c))
+    align = align or "l" * min(2, len(headers)) + "r" * max(0, len(headers) - 2)
+
+    def line(cells):
+        return "  ".join(c.ljust(w) if a == "l" else c.rjust(w) for c, w, a in zip(cells, widths, align)).rstrip()
+
+    if title:
+        print(title, file=file)
+    print(line(headers), file=file)
+    print("  ".join("-" * w for w in widths), file=file)
+    for row in rows:
+        print(line(row), file=file)
+    print(file=file)
+
+
+def env_info():
+    info = {
+        "python": sys.version.split()[0],
+        "platform": platform.platform(),
+        "cpu": _cpu_model(),
+        "nproc": _NCPU,
+        "dlcore": getattr(dlcore, "__version__", "?"),
+        "dlcore_cpu": dlcore.cpu_info(),
+        "numpy": np.__version__,
+        "torch": torch.__version__ if torch is not None else None,
+        "thp": _read("/sys/kernel/mm/transparent_hugepage/enabled"),
+        "loadavg_at_start": _read("/proc/loadavg"),
+        "env": {k: v for k, v in os.environ.items() if k.startswith(("OMP_", "OPENBLAS", "MKL_", "DLCORE_", "GOMP"))},
+    }
+    if threadpoolctl is not None:
+        info["threadpools"] = [{k: d.get(k) for k in ("user_api", "internal_api", "version", "filepath")}
+                               for d in threadpoolctl.threadpool_info()]
+    return info
+
+
+def _read(path):
+    try:
+        with open(path) as f:
+            return f.read().strip()
+    except OSError:
+        return None
+
+
+def _cpu_model():
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor()
+
+
+def dump_json(path, payload):
+    """Writes payload (plus env info under 'env' when absent) as indented JSON."""
+    if path is None:
+        return
+    payload = dict(payload)
+    payload.setdefault("env", env_info())
+    d = os.path.dirname(os.path.abspath(path))
+    os.makedirs(d, exist_ok=True)
+    with open(path, "w") as f:
+        json.dump(payload, f, indent=1)
+    print(f"[saved {path}]")
+
+
+def parse_threads(s):
+    return [int(t) for t in str(s).split(",") if t.strip()]
+
+
+# ---------------------------------------------------------------------------
+# The runner both scripts share: cases x contenders x thread counts
+# ---------------------------------------------------------------------------
+
+CONTENDERS = ("dlcore", "numpy", "torch")
+
+
+def available_contenders():
+    return [c for c in CONTENDERS if c != "torch" or torch is not None]
+
+
+def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr):
+    """cases: iterable of dicts {name, shape, nbytes, build} where build() checks correctness and
+    returns {contender: fn}; inputs live only while their case is measured.
+    Returns a list of row dicts {name, shape, nbytes, threads, <contender>: Result|None}."""
+    rows = []
+    for case in cases:
+        t0 = time.perf_counter()
+        fns = case["build"]()
+        cells = {(c, t): (fn, t) for c, fn in fns.items() for t in threads}
+        res = measure_many(cells, min_time, rounds, warmup)
+        del fns, cells
+        gc.collect()
+        for t in threads:
+            row = {"name": case["name"], "shape": case["shape"], "nbytes": case["nbytes"], "threads": t}
+            for c in CONTENDERS:
+                row[c] = res.get((c, t))
+            rows.append(row)
+        if log:
+            print(f"  {case['name']:<22} {case['shape']:<12} {time.perf_counter() - t0:5.1f} s", file=log, flush=True)
+    return rows
+
+
+def report(rows, title, json_path=None, extra=None):
+    """Prints one table per thread count and optionally dumps everything as JSON."""
+    threads = sorted({r["threads"] for r in rows})
+    conts = available_contenders()
+    headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} GB/s" for c in conts] + \
+              ["dl/np"] + (["dl/torch"] if "torch" in conts else [])
+    noisy_total = 0
+    for t in threads:
+        table = []
+        for r in rows:
+            if r["threads"] != t:
+                continue
+            med = {c: (r[c].median if r.get(c) is not None else None) for c in conts}
+            noisy_total += sum(r[c].noisy for c in conts if r.get(c) is not None)
+            table.append([r["name"], r["shape"]] + [fmt_time(med[c]) for c in conts] +
+                         [fmt_gbs(r["nbytes"], med[c]) for c in conts] +
+                         [fmt_ratio(med["dlcore"], med["numpy"])] +
+                         ([fmt_ratio(med["dlcore"], med["torch"])] if "torch" in conts else []))
+        print_table(headers, table, title=f"{title} -- {t} thread{'s' if t > 1 else ''} "
+                                          f"(median time per call; dl/x = time ratio, <1: dlcore faster)")
+    print(f"noisy sample tries (other processes used cores we needed; retaken once): {noisy_total}")
+    if json_path:
+        out = []
+        for r in rows:
+            d = {k: r[k] for k in ("name", "shape", "nbytes", "threads")}
+            for c in CONTENDERS:
+                d[c] = r[c].to_dict() if r.get(c) is not None else None
+            out.append(d)
+        payload = {"title": title, "rows": out}
+        if extra:
+            payload.update(extra)
+        dump_json(json_path, payload)
