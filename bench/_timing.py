@@ -13,11 +13,13 @@ Method (the one of /work/shared/notes/perf-anchors.md, scaled down):
     (threadpoolctl), torch's intra-op pool (torch.set_num_threads).  An unpinned
     OpenBLAS pool spinning beside dlcore's OpenMP team on 2 cores is the
     "thread-pool fight" of perf-anchors.md.
-  * Noise check: a sample also records how many cores *other* processes used
-    while it ran (/proc/stat minus this process, both in clock ticks).  A sample
-    during which others used more than the cores we leave free (+0.5) is taken
-    again, up to `retries` times; the count of such samples is kept.  Ticks are
-    10 ms, so this only catches gross interference.
+  * Noise check (the box is shared): a sample also records the fraction of its wall time in
+    which some runnable task waited for a CPU (Linux PSI, /proc/pressure/cpu; without PSI,
+    the cores other processes used, from /proc/stat ticks).  More than 5% means another
+    process (or an unpinned pool) competed with ours: the sample is retaken after a quiet
+    gate (0.1 s windows until the cores we need are free, at most 15 s per sample and 60 s
+    per run), up to `retries` times, and else kept and counted as forced.  Tables mark a
+    cell whose samples were mostly forced with '!'.
   * The garbage collector is off while timing (as in timeit).
 """
 import contextlib
@@ -104,11 +106,24 @@ def pinned_threads(n):
 
 
 # ---------------------------------------------------------------------------
-# Noise check: CPU used by other processes during a sample
+# Noise check and quiet gate
 # ---------------------------------------------------------------------------
 
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _NCPU = os.cpu_count() or 1
+GATE = {"max_wait_s": float(os.environ.get("DLCORE_BENCH_GATE_MAX_WAIT_S", "15")),   # per noisy sample
+        "total_max_s": float(os.environ.get("DLCORE_BENCH_GATE_TOTAL_S", "60")),     # per process
+        "stall_frac": float(os.environ.get("DLCORE_BENCH_STALL_FRAC", "0.05")),
+        "waited_s": 0.0, "noisy_tries": 0, "forced": 0}
+
+
+def _psi_some_us():
+    """Cumulative microseconds in which some runnable task waited for a CPU (PSI), or None."""
+    try:
+        with open("/proc/pressure/cpu") as f:
+            return int(f.readline().rsplit("total=", 1)[1])
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def _ticks():
@@ -123,11 +138,48 @@ def _ticks():
         return None
 
 
-def _other_cores(t0, t1, wall):
-    if t0 is None or t1 is None or wall <= 0:
-        return 0.0
-    others = (t1[0] - t0[0]) - (t1[1] - t0[1])
-    return max(0.0, others / _HZ / wall)
+def _probe():
+    return _psi_some_us(), _ticks()
+
+
+def _contention(p0, p1, wall):
+    """(fraction of the wall time some task waited for a CPU, cores used by other processes)."""
+    stall = 0.0
+    if p0[0] is not None and p1[0] is not None and wall > 0:
+        stall = (p1[0] - p0[0]) / 1e6 / wall
+    others = 0.0
+    if p0[1] is not None and p1[1] is not None and wall > 0:
+        others = max(0.0, ((p1[1][0] - p0[1][0]) - (p1[1][1] - p0[1][1])) / _HZ / wall)
+    return stall, others
+
+
+def wait_quiet(threads, max_wait=None):
+    """Sleeps in 0.1 s windows until other processes leave `threads` cores free (their load
+    < ncpu - threads + 0.25 cores) and nothing waits for a CPU; False if it gave up."""
+    max_wait = GATE["max_wait_s"] if max_wait is None else max_wait
+    max_wait = min(max_wait, max(0.0, GATE["total_max_s"] - GATE["waited_s"]))
+    allowed = max(0, _NCPU - (threads or _NCPU)) + 0.25
+    start = time.perf_counter()
+    try:
+        while True:
+            p0 = _probe()
+            t0 = time.perf_counter()
+            time.sleep(0.1)
+            stall, others = _contention(p0, _probe(), time.perf_counter() - t0)
+            if others < allowed and stall < GATE["stall_frac"]:
+                return True
+            if time.perf_counter() - start > max_wait:
+                return False
+    finally:
+        GATE["waited_s"] += time.perf_counter() - start
+
+
+def _noisy(stall, others, threads):
+    """A sample is noisy when tasks waited for a CPU (PSI; other processes or pools competing
+    with ours) or, without PSI, others used cores we needed."""
+    if _psi_some_us() is not None:
+        return stall > GATE["stall_frac"]
+    return others > max(0, _NCPU - (threads or _NCPU)) + 0.5
 
 
 # ---------------------------------------------------------------------------
@@ -150,30 +202,34 @@ def calibrate(fn, min_time=0.05, warmup=2):
 
 
 def _sample(fn, n, threads, retries):
-    """One sample: seconds per call, other-process cores, and how many tries were noisy."""
-    allowed = max(0, _NCPU - (threads or _NCPU)) + 0.5
+    """One sample: (seconds per call, CPU-stall fraction, noisy tries, kept although noisy).
+    A noisy sample is taken again after waiting for the box to quieten, up to `retries` times."""
     noisy = 0
     for attempt in range(retries + 1):
         if n >= 2:
             fn()  # re-warm after another contender ran (its pool may still spin)
-        c0 = _ticks()
+        p0 = _probe()
         t0 = time.perf_counter()
         for _ in range(n):
             fn()
         wall = time.perf_counter() - t0
-        other = _other_cores(c0, _ticks(), wall)
-        if other <= allowed:
-            return wall / n, other, noisy
+        stall, others = _contention(p0, _probe(), wall)
+        if not _noisy(stall, others, threads):
+            return wall / n, stall, noisy, False
         noisy += 1
-    return wall / n, other, noisy
+        GATE["noisy_tries"] += 1
+        if attempt < retries:
+            wait_quiet(threads)
+    GATE["forced"] += 1
+    return wall / n, stall, noisy, True
 
 
 class Result:
     """Samples (seconds per call) of one cell, with their median and minimum."""
-    __slots__ = ("samples", "inner", "noisy", "others")
+    __slots__ = ("samples", "inner", "noisy", "forced", "stalls")
 
     def __init__(self, inner):
-        self.samples, self.inner, self.noisy, self.others = [], inner, 0, []
+        self.samples, self.inner, self.noisy, self.forced, self.stalls = [], inner, 0, 0, []
 
     @property
     def median(self):
@@ -185,10 +241,11 @@ class Result:
 
     def to_dict(self):
         return {"median_s": self.median, "min_s": self.min, "samples_s": self.samples, "inner": self.inner,
-                "noisy_tries": self.noisy, "other_cores": [round(o, 2) for o in self.others]}
+                "noisy_tries": self.noisy, "forced_noisy_samples": self.forced,
+                "cpu_stall_frac": [round(x, 3) for x in self.stalls]}
 
 
-def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=1):
+def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=3):
     """cells: {key: (fn, threads)} with threads an int (pinned with set_threads) or None.
     Returns {key: Result}, the cells sampled interleaved round by round."""
     keys = list(cells)
@@ -215,11 +272,12 @@ def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=1):
                     set_threads(th)
                 for k in group:
                     fn = cells[k][0]
-                    s, other, noisy = _sample(fn, res[k].inner, th if th is not None else current_threads(),
-                                              retries)
+                    s, stall, noisy, forced = _sample(fn, res[k].inner,
+                                                      th if th is not None else current_threads(), retries)
                     res[k].samples.append(s)
-                    res[k].others.append(other)
+                    res[k].stalls.append(stall)
                     res[k].noisy += noisy
+                    res[k].forced += forced
         return res
     finally:
         if gc_was:
@@ -364,6 +422,7 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
     rows = []
     for case in cases:
         t0 = time.perf_counter()
+        wait_quiet(max(threads), max_wait=5)
         fns = case["build"]()
         cells = {(c, t): (fn, t) for c, fn in fns.items() for t in threads}
         res = measure_many(cells, min_time, rounds, warmup)
@@ -385,21 +444,22 @@ def report(rows, title, json_path=None, extra=None):
     conts = available_contenders()
     headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} GB/s" for c in conts] + \
               ["dl/np"] + (["dl/torch"] if "torch" in conts else [])
-    noisy_total = 0
     for t in threads:
         table = []
         for r in rows:
             if r["threads"] != t:
                 continue
             med = {c: (r[c].median if r.get(c) is not None else None) for c in conts}
-            noisy_total += sum(r[c].noisy for c in conts if r.get(c) is not None)
-            table.append([r["name"], r["shape"]] + [fmt_time(med[c]) for c in conts] +
+            flag = {c: ("!" if r.get(c) is not None and 2 * r[c].forced > len(r[c].samples) else "")
+                    for c in conts}
+            table.append([r["name"], r["shape"]] + [fmt_time(med[c]) + flag[c] for c in conts] +
                          [fmt_gbs(r["nbytes"], med[c]) for c in conts] +
                          [fmt_ratio(med["dlcore"], med["numpy"])] +
                          ([fmt_ratio(med["dlcore"], med["torch"])] if "torch" in conts else []))
         print_table(headers, table, title=f"{title} -- {t} thread{'s' if t > 1 else ''} "
                                           f"(median time per call; dl/x = time ratio, <1: dlcore faster)")
-    print(f"noisy sample tries (other processes used cores we needed; retaken once): {noisy_total}")
+    print(f"noise: {GATE['noisy_tries']} noisy sample tries retaken, {GATE['forced']} kept although noisy "
+          f"('!': most samples of a cell), {GATE['waited_s']:.0f} s waited for a quiet box")
     if json_path:
         out = []
         for r in rows:
@@ -407,7 +467,8 @@ def report(rows, title, json_path=None, extra=None):
             for c in CONTENDERS:
                 d[c] = r[c].to_dict() if r.get(c) is not None else None
             out.append(d)
-        payload = {"title": title, "rows": out}
+        payload = {"title": title, "rows": out,
+                   "gate": {k: GATE[k] for k in ("noisy_tries", "forced", "waited_s", "stall_frac")}}
         if extra:
             payload.update(extra)
         dump_json(json_path, payload)

@@ -3,13 +3,11 @@
 // contiguous(), dtype casts, fills from a scalar and assignment into views.
 // Algorithm: contiguous same-dtype rows are memcpy'd; contiguous rows of
 // different dtypes are a SIMD conversion loop; anything else is strided.
-// Numerics: float -> int truncates toward zero and saturates at the integer
-// range, NaN -> 0 (NumPy leaves both unspecified; C++ calls them undefined
-// behaviour, so they are made defined here); any nonzero (NaN too) -> true.
+// Numerics: the conversions of core/pointwise.h (float -> int truncates and
+// saturates, NaN -> 0; nonzero -> true).
 #include <cstring>
-#include <limits>
-#include <type_traits>
 #include "core/parallel.h"
+#include "core/pointwise.h"
 #include "core/kernels.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
@@ -18,18 +16,7 @@ namespace {
 
 constexpr int64_t kGrain = 65536;
 
-template <class Dst, class Src>
-inline Dst convert(Src x) {
-  if constexpr (std::is_same_v<Dst, bool>) {
-    return x != Src(0);
-  } else if constexpr (std::is_floating_point_v<Src> && std::is_integral_v<Dst>) {
-    constexpr Src hi = static_cast<Src>(std::numeric_limits<Dst>::max());
-    constexpr Src lo = static_cast<Src>(std::numeric_limits<Dst>::min());
-    return x != x ? Dst(0) : (x >= hi ? std::numeric_limits<Dst>::max() : (x <= lo ? std::numeric_limits<Dst>::min() : static_cast<Dst>(x)));
-  } else {
-    return static_cast<Dst>(x);
-  }
-}
+using pointwise::convert;
 
 template <class Dst, class Src>
 void copy_typed(const StridedLoop& loop) {

@@ -8,11 +8,12 @@
 // otherwise. The loops are plain `omp simd` loops compiled once per ISA, so
 // the same source becomes SSE2, AVX2 or AVX-512 code; exp/log come from
 // math.h so that they vectorize too.
-// Numerics: maximum/minimum/clip propagate NaN as NumPy does; integer pow
-// with a negative exponent gives 0 (or +-1 for bases +-1), as in PyTorch.
+// Numerics: the op semantics (NaN rules, integer pow) are core/pointwise.h,
+// shared with the CUDA kernels.
 #include <cmath>
 #include <cstring>
 #include "core/parallel.h"
+#include "core/pointwise.h"
 #include "core/kernels.h"
 #include "cpu/math.h"
 
@@ -22,37 +23,13 @@ namespace {
 
 constexpr int64_t kGrain = 32768;  // elements per thread worth a parallel region
 
-template <class T>
-inline T int_pow(T base, T exp) {
-  if (exp < 0) return base == 1 ? T(1) : (base == -1 ? ((exp & 1) ? T(-1) : T(1)) : T(0));
-  T r = 1;
-  while (exp) { if (exp & 1) r *= base; base *= base; exp >>= 1; }
-  return r;
-}
-
-template <BinaryOp op, class T>
-struct Binary {
-  static inline auto apply(T a, T b) {
-    if constexpr (op == BinaryOp::Add) return T(a + b);
-    else if constexpr (op == BinaryOp::Sub) return T(a - b);
-    else if constexpr (op == BinaryOp::Mul) return T(a * b);
-    else if constexpr (op == BinaryOp::Div) return T(a / b);
-    else if constexpr (op == BinaryOp::Pow) {
-      if constexpr (std::is_floating_point_v<T>) return T(std::pow(a, b));
-      else return int_pow(a, b);
-    }
-    else if constexpr (op == BinaryOp::Maximum) return (a > b || a != a) ? a : b;
-    else if constexpr (op == BinaryOp::Minimum) return (a < b || a != a) ? a : b;
-    else if constexpr (op == BinaryOp::Eq) return a == b;
-    else if constexpr (op == BinaryOp::Ne) return a != b;
-    else if constexpr (op == BinaryOp::Lt) return a < b;
-    else if constexpr (op == BinaryOp::Le) return a <= b;
-    else if constexpr (op == BinaryOp::Gt) return a > b;
-    else if constexpr (op == BinaryOp::Ge) return a >= b;
-    else if constexpr (op == BinaryOp::LogicalAnd) return bool(a) && bool(b);
-    else if constexpr (op == BinaryOp::LogicalOr) return bool(a) || bool(b);
-    else return bool(a) != bool(b);
-  }
+// Transcendentals for the shared op semantics (core/pointwise.h): exp/log
+// from math.h so that the loops vectorize; pow stays the libm call.
+struct SimdMath {
+  template <class T> static T exp(T x) { return exp_simd(x); }
+  template <class T> static T log(T x) { return log_simd(x); }
+  template <class T> static T sqrt(T x) { return std::sqrt(x); }
+  template <class T> static T pow(T a, T b) { return std::pow(a, b); }
 };
 
 // One row of `out[i] = f(a[i], b[i])`, specialised on the stride pattern.
@@ -99,53 +76,25 @@ inline void run(const StridedLoop& loop, const RowFn& row) {
   parallel_for(loop.numel(), kGrain, [&](int64_t begin, int64_t end) { loop.for_each_row(begin, end, row); });
 }
 
-template <BinaryOp op, class T>
-void binary_typed(const StridedLoop& loop) {
-  using Out = decltype(Binary<op, T>::apply(T{}, T{}));
-  run(loop, [](char* const* p, const int64_t* s, int64_t n) {
-    binary_row<Out, T, T>(p, s, n, [](T a, T b) { return Binary<op, T>::apply(a, b); });
-  });
-}
-
 template <BinaryOp op>
 void binary_op(DType dt, const StridedLoop& loop) {
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
-    // The op layer never sends bool to arithmetic ops (it promotes to int64).
-    if constexpr (!std::is_same_v<T, bool> || is_comparison(op) || op == BinaryOp::Maximum || op == BinaryOp::Minimum)
-      binary_typed<op, T>(loop);
+    if constexpr (pointwise::binary_supported<op, T>())
+      run(loop, [](char* const* p, const int64_t* s, int64_t n) {
+        binary_row<pointwise::BinaryOut<op, T>, T, T>(
+            p, s, n, [](T a, T b) { return pointwise::binary<op, T, SimdMath>(a, b); });
+      });
   });
-}
-
-template <UnaryOp op, class T>
-inline T unary_apply(T x) {
-  if constexpr (op == UnaryOp::Neg) return T(-x);
-  else if constexpr (op == UnaryOp::Abs) return x < T(0) ? T(-x) : x;
-  else if constexpr (op == UnaryOp::Sign) {
-    if constexpr (std::is_floating_point_v<T>) return x != x ? x : T((x > T(0)) - (x < T(0)));
-    else return T((x > T(0)) - (x < T(0)));
-  }
-  else if constexpr (op == UnaryOp::Square) return T(x * x);
-  else if constexpr (op == UnaryOp::Reciprocal) return T(1) / x;
-  else if constexpr (op == UnaryOp::Exp) return exp_simd(x);
-  else if constexpr (op == UnaryOp::Log) return log_simd(x);
-  else if constexpr (op == UnaryOp::Sqrt) return std::sqrt(x);
-  else if constexpr (op == UnaryOp::Rsqrt) return T(1) / std::sqrt(x);
-  else return !x;
 }
 
 template <UnaryOp op>
 void unary_op(DType dt, const StridedLoop& loop) {
-  constexpr bool float_only = op == UnaryOp::Reciprocal || op == UnaryOp::Exp || op == UnaryOp::Log ||
-                              op == UnaryOp::Sqrt || op == UnaryOp::Rsqrt;
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
-    constexpr bool ok = op == UnaryOp::LogicalNot ? std::is_same_v<T, bool>
-                        : float_only             ? std::is_floating_point_v<T>
-                                                 : !std::is_same_v<T, bool>;
-    if constexpr (ok)
+    if constexpr (pointwise::unary_supported<op, T>())
       run(loop, [](char* const* p, const int64_t* s, int64_t n) {
-        unary_row<T, T>(p, s, n, [](T x) { return unary_apply<op>(x); });
+        unary_row<T, T>(p, s, n, [](T x) { return pointwise::unary<op, T, SimdMath>(x); });
       });
   });
 }
@@ -177,10 +126,7 @@ void clip(DType dt, const StridedLoop& loop, double lo, double hi) {
     if constexpr (!std::is_same_v<T, bool>) {
       const T l = static_cast<T>(lo), h = static_cast<T>(hi);
       run(loop, [l, h](char* const* p, const int64_t* s, int64_t n) {
-        unary_row<T, T>(p, s, n, [l, h](T x) {
-          const T t = x < l ? l : x;  // min(max(x, lo), hi): hi wins if lo > hi, NaN passes
-          return t > h ? h : t;
-        });
+        unary_row<T, T>(p, s, n, [l, h](T x) { return pointwise::clip(x, l, h); });
       });
     }
   });
