@@ -1,73 +1,213 @@
-// The CUDA device backend: device count, memory and copies through the CUDA
-// runtime (linked statically, so a machine without a driver simply reports
-// zero devices). Registered with the core by dlcore._C_cuda at import.
-#include <cuda_runtime.h>
-#include <stdexcept>
-#include <string>
-#include "runtime.h"
+// The CUDA device backend's runtime: device count, a caching device
+// allocator, copies, synchronisation.
+//
+// Under nvcc this talks to the CUDA runtime (linked statically, so a machine
+// without a driver simply reports zero devices). Under the host compiler --
+// the emulated backend -- "device" memory is host memory and copies are
+// memcpy, behind the same interface, so everything above is unchanged.
+//
+// The caching allocator: cudaMalloc/cudaFree synchronise the device and cost
+// tens of microseconds, far more than the small kernels of a training step.
+// Freed blocks are kept in per-device free lists (sizes rounded up to 512
+// bytes) and reused for requests of up to the same size class (a block at
+// most twice the request); empty_cache() returns them to the driver, and an
+// allocation that fails empties the cache and retries once.
+#include <cstdlib>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <unordered_map>
+#include "common.cuh"
+#include "core/error.h"
+#include "table.h"
 
 namespace dlcore::cuda {
 
 namespace {
 
+#if defined(__CUDACC__)
 void check(cudaError_t err, const char* what) {
   if (err != cudaSuccess) {
-    cudaGetLastError();  // clear the sticky error state where possible
-    throw std::runtime_error(std::string("[cuda] ") + what + ": " + cudaGetErrorString(err));
+    cudaGetLastError();  // clear the error state where it is not sticky
+    throw RuntimeError(cat("[cuda] ", what, " failed: ", cudaGetErrorString(err)));
   }
+}
+void* raw_malloc(int device, size_t n) {
+  check(cudaSetDevice(device), "cudaSetDevice");
+  void* p = nullptr;
+  if (cudaMalloc(&p, n) != cudaSuccess) { cudaGetLastError(); return nullptr; }
+  return p;
+}
+void raw_free(int device, void* p) {
+  cudaSetDevice(device);
+  cudaFree(p);  // errors here (e.g. at driver shutdown) cannot be reported
+}
+#else
+void* raw_malloc(int, size_t n) { return std::aligned_alloc(256, (n + 255) / 256 * 256); }
+void raw_free(int, void* p) { std::free(p); }
+#endif
+
+constexpr int kMaxDevices = 16;
+constexpr size_t kRound = 512;
+
+class CachingAllocator {
+ public:
+  void* allocate(int device, size_t nbytes) {
+    if (nbytes == 0) return nullptr;
+    const size_t size = (nbytes + kRound - 1) / kRound * kRound;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Device& d = devices_[device];
+    void* p = nullptr;
+    size_t got = size;
+    auto it = d.free_blocks.lower_bound(size);
+    if (it != d.free_blocks.end() && it->first <= 2 * size) {
+      got = it->first;
+      p = it->second;
+      d.free_blocks.erase(it);
+      d.cached -= got;
+    } else {
+      p = raw_malloc(device, size);
+      if (!p) {  // out of memory: give the cache back and try once more
+        release_cached(device);
+        p = raw_malloc(device, size);
+      }
+      DL_CHECK(p != nullptr, RuntimeError, "[cuda] out of memory allocating ", nbytes, " bytes on cuda:", device,
+               " (", d.allocated, " bytes allocated by dlcore)");
+      ++d.stats.num_device_mallocs;
+    }
+    d.sizes[p] = got;
+    d.allocated += got;
+    ++d.stats.num_allocs;
+    if (d.allocated > d.peak) d.peak = d.allocated;
+    return p;
+  }
+
+  void release(int device, void* p) {
+    if (!p) return;
+    std::lock_guard<std::mutex> lock(mutex_);
+    Device& d = devices_[device];
+    auto it = d.sizes.find(p);
+    if (it == d.sizes.end()) return;
+    d.allocated -= it->second;
+    d.cached += it->second;
+    d.free_blocks.emplace(it->second, p);
+    d.sizes.erase(it);
+  }
+
+  void empty_cache() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (int i = 0; i < kMaxDevices; ++i) release_cached(i);
+  }
+
+  MemoryStats stats(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    const Device& d = devices_[device];
+    return MemoryStats{d.allocated, d.allocated + d.cached, d.peak, d.stats.num_allocs, d.stats.num_device_mallocs};
+  }
+
+  void reset_peak(int device) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    devices_[device].peak = devices_[device].allocated;
+  }
+
+ private:
+  struct Device {
+    std::multimap<size_t, void*> free_blocks;
+    std::unordered_map<void*, size_t> sizes;  // blocks in use
+    size_t allocated = 0, cached = 0, peak = 0;
+    MemoryStats stats{};
+  };
+
+  void release_cached(int device) {  // caller holds the mutex
+    Device& d = devices_[device];
+    for (auto& [size, p] : d.free_blocks) raw_free(device, p);
+    d.free_blocks.clear();
+    d.cached = 0;
+  }
+
+  std::mutex mutex_;
+  Device devices_[kMaxDevices];
+};
+
+CachingAllocator& allocator() {
+  static CachingAllocator* a = new CachingAllocator();  // never destroyed: frees may come at exit
+  return *a;
 }
 
 }  // namespace
 
+bool emulated() {
+#if defined(__CUDACC__)
+  return false;
+#else
+  return true;
+#endif
+}
+
 int device_count() {
+#if defined(__CUDACC__)
   int n = 0;
   if (cudaGetDeviceCount(&n) != cudaSuccess) {
     cudaGetLastError();
     return 0;  // no driver or no device: CUDA is simply not available
   }
-  return n;
+  return n < kMaxDevices ? n : kMaxDevices;
+#else
+  return 1;
+#endif
 }
 
-void* allocate(int device, size_t nbytes) {
-  if (nbytes == 0) return nullptr;
-  check(cudaSetDevice(device), "cudaSetDevice");
-  void* p = nullptr;
-  check(cudaMalloc(&p, nbytes), "cudaMalloc");
-  return p;
-}
-
-void release(int device, void* ptr) {
-  if (!ptr) return;
-  cudaSetDevice(device);
-  cudaFree(ptr);  // errors here (e.g. at driver shutdown) cannot be reported
-}
+void* allocate(int device, size_t nbytes) { return allocator().allocate(device, nbytes); }
+void release(int device, void* ptr) { allocator().release(device, ptr); }
+MemoryStats memory_stats(int device) { return allocator().stats(device); }
+void reset_peak_memory_stats(int device) { allocator().reset_peak(device); }
+void empty_cache() { allocator().empty_cache(); }
 
 void copy(void* dst, const void* src, size_t nbytes, int kind, int device) {
   if (nbytes == 0) return;
+#if defined(__CUDACC__)
   check(cudaSetDevice(device), "cudaSetDevice");
-  const cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice : kind == 1 ? cudaMemcpyDeviceToHost
-                                                                          : cudaMemcpyDeviceToDevice;
+  const cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
+                                     : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
   check(cudaMemcpy(dst, src, nbytes, k), "cudaMemcpy");
+#else
+  (void)kind;
+  (void)device;
+  std::memcpy(dst, src, nbytes);
+#endif
 }
 
 void synchronize(int device) {
+#if defined(__CUDACC__)
   check(cudaSetDevice(device), "cudaSetDevice");
   check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+#else
+  (void)device;  // the emulator runs every launch to completion
+#endif
 }
 
 DeviceInfo device_info(int device) {
+#if defined(__CUDACC__)
   cudaDeviceProp prop{};
   check(cudaGetDeviceProperties(&prop, device), "cudaGetDeviceProperties");
   size_t free_b = 0, total_b = 0;
   check(cudaSetDevice(device), "cudaSetDevice");
   check(cudaMemGetInfo(&free_b, &total_b), "cudaMemGetInfo");
   return DeviceInfo{prop.name, prop.major, prop.minor, prop.multiProcessorCount, free_b, total_b};
+#else
+  (void)device;
+  return DeviceInfo{"dlcore SIMT emulator (CPU)", 0, 0, 1, 0, 0};
+#endif
 }
 
 int runtime_version() {
+#if defined(__CUDACC__)
   int v = 0;
   cudaRuntimeGetVersion(&v);
   return v;
+#else
+  return 0;
+#endif
 }
 
 }  // namespace dlcore::cuda

@@ -1,0 +1,48 @@
+// Helpers shared by the CUDA kernel files: launch geometry, the element
+// offsets of a StridedLoop, dtype dispatch, and the device math policy of
+// core/pointwise.h.
+#pragma once
+#include <cmath>
+#include "compat.h"
+#include "core/kernels.h"
+#include "core/pointwise.h"
+
+namespace dlcore::cuda {
+
+constexpr int kThreads = 256;     // threads per block of the elementwise kernels
+constexpr int64_t kMaxBlocks = 4096;  // grid-stride loops cover the rest
+
+inline int blocks_for(int64_t n) {
+  const int64_t b = (n + kThreads - 1) / kThreads;
+  return static_cast<int>(b < 1 ? 1 : (b > kMaxBlocks ? kMaxBlocks : b));
+}
+
+// Byte offsets of element i (row-major over loop.shape) for the first N operands.
+template <int N>
+__device__ __forceinline__ void loop_offsets(const StridedLoop& loop, int64_t i, int64_t (&off)[N]) {
+  for (int k = 0; k < N; ++k) off[k] = 0;
+  for (int d = loop.ndim - 1; d >= 0; --d) {
+    const int64_t size = loop.shape[d];
+    const int64_t idx = d == 0 ? i : i % size;
+    i = d == 0 ? 0 : i / size;
+    for (int k = 0; k < N; ++k) off[k] += idx * loop.strides[k][d];
+  }
+}
+
+template <class T>
+__device__ __forceinline__ T& at(char* base, int64_t off) { return *reinterpret_cast<T*>(base + off); }
+
+struct DeviceMath {
+  static __device__ __forceinline__ float exp(float x) { return expf(x); }
+  static __device__ __forceinline__ double exp(double x) { return ::exp(x); }
+  static __device__ __forceinline__ float log(float x) { return logf(x); }
+  static __device__ __forceinline__ double log(double x) { return ::log(x); }
+  static __device__ __forceinline__ float sqrt(float x) { return sqrtf(x); }
+  static __device__ __forceinline__ double sqrt(double x) { return ::sqrt(x); }
+  static __device__ __forceinline__ float pow(float a, float b) { return powf(a, b); }
+  static __device__ __forceinline__ double pow(double a, double b) { return ::pow(a, b); }
+  static __device__ __forceinline__ double sin(double x) { return ::sin(x); }
+  static __device__ __forceinline__ double cos(double x) { return ::cos(x); }
+};
+
+}  // namespace dlcore::cuda
