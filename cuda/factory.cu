@@ -31,9 +31,9 @@ __global__ void normal_kernel(T* out, int64_t n, uint64_t seed, uint64_t offset,
 }
 
 template <class T>
-__global__ void arange_kernel(T* out, int64_t n, double start, double step) {
+__global__ void arange_kernel(T* out, int64_t n, double start, double step, int64_t int_start, int64_t int_step) {
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
-    if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(static_cast<int64_t>(start) + i * static_cast<int64_t>(step));
+    if constexpr (std::is_integral_v<T>) out[i] = static_cast<T>(int_start + i * int_step);
     else out[i] = static_cast<T>(start + static_cast<double>(i) * step);
   }
 }
@@ -65,12 +65,12 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
   });
 }
 
-void arange(DType dt, void* out, int64_t n, double start, double step) {
+void arange(DType dt, void* out, int64_t n, double start, double step, int64_t int_start, int64_t int_step) {
   if (n == 0) return;
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
     auto kernel = arange_kernel<T>;
-    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, static_cast<T*>(out), n, start, step);
+    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, static_cast<T*>(out), n, start, step, int_start, int_step);
     DL_CHECK_LAUNCH();
   });
 }

@@ -10,7 +10,7 @@ void clip(DType, const StridedLoop&, double, double);
 void where(DType, const StridedLoop&);
 void copy(DType, DType, const StridedLoop&);
 void reduce(ReduceOp, DType, const ReduceProblem&);
-void arange(DType, void*, int64_t, double, double);
+void arange(DType, void*, int64_t, double, double, int64_t, int64_t);
 void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);
 void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);
 

@@ -450,6 +450,7 @@ OVERLAP_CASES = [
     ("x[2::2] = x[:-2:2]", lambda x: x.__setitem__(slice(2, None, 2), x[:-2:2])),
     ("x[3:] = x[:-3]", lambda x: x.__setitem__(slice(3, None), x[:-3])),
     ("x[1:].copy_(x[:-1])", lambda x: x[1:].copy_(x[:-1])),
+    ("x[:-1:2] = x[1::2]", lambda x: x.__setitem__(slice(None, -1, 2), x[1::2])),
 ]
 NP_OVERLAP = {
     "x[1:] = x[:-1]": lambda a: a.__setitem__(slice(1, None), a[:-1]),
@@ -459,6 +460,7 @@ NP_OVERLAP = {
     "x[2::2] = x[:-2:2]": lambda a: a.__setitem__(slice(2, None, 2), a[:-2:2]),
     "x[3:] = x[:-3]": lambda a: a.__setitem__(slice(3, None), a[:-3]),
     "x[1:].copy_(x[:-1])": lambda a: a.__setitem__(slice(1, None), a[:-1]),
+    "x[:-1:2] = x[1::2]": lambda a: a.__setitem__(slice(None, -1, 2), a[1::2]),
 }
 
 

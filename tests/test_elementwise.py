@@ -199,6 +199,26 @@ def check_binary(op, got, a, b, cd):
         assert_same(got, reference(op, a, b, cd), exp_dt)
 
 
+def _x87_ok():
+    """True when long double (x87) arithmetic works; the exp/log/pow references use it. A
+    kernel that runs MMX instructions without EMMS breaks it (the next long double load
+    overflows the x87 register stack and yields NaN)."""
+    with np.errstate(all="ignore"):
+        a = np.array([1.5, 2.5], np.float32).astype(np.longdouble)
+        b = a * np.longdouble(3) + a
+    return not np.isnan(a).any() and not np.isnan(b).any() and b.tolist() == [6.0, 10.0]
+
+
+@pytest.fixture(autouse=True)
+def _x87_reference_usable():
+    """The long double references must be exact: an earlier test that left the FPU in MMX
+    state is not this test's failure, so absorb one stack fault; fail loudly if that is not
+    enough."""
+    if not _x87_ok() and not _x87_ok():
+        pytest.fail("long double arithmetic is broken (x87 FPU left in MMX state by an earlier call)")
+    yield
+
+
 # ---------------------------------------------------------------------------
 # binary ops: values and dtypes
 # ---------------------------------------------------------------------------
@@ -388,7 +408,8 @@ def test_sizes_around_simd_widths(isa, rng, dt, n):
 
 
 @pytest.mark.parametrize("shape_a,shape_b", [((100003,), (100003,)), ((100003,), ()), ((3, 33335), (33335,)),
-                                             ((3, 33335), (3, 1)), ((317, 331), (331,)), ((1, 100003), (5, 1))],
+                                             ((3, 33335), (3, 1)), ((317, 331), (331,)), ((1, 100003), (5, 1)),
+                                             ((7, 11, 1303), (11, 1))],
                          ids=str)
 def test_parallel_path(isa, threads, rng, shape_a, shape_b):
     a = rng.standard_normal(shape_a).astype(np.float32)
@@ -948,3 +969,34 @@ def test_where_noncontiguous_and_parallel(isa, threads, rng):
     x = rng.standard_normal(100003)
     assert_same(dlcore.where(T(c1), T(x), T(-x)), np.where(c1, x, -x))
     assert_same(dlcore.where(T(x) > 0, T(x), 0.0), np.where(x > 0, x, 0.0))
+
+
+# ---------------------------------------------------------------------------
+# CPU state left behind by the kernels
+# ---------------------------------------------------------------------------
+
+@pytest.mark.parametrize("dt", DTYPES, ids=lambda d: np.dtype(d).name)
+def test_x87_fpu_state_clean_after_elementwise(isa, rng, dt):
+    bad = []
+    x, y = data(rng, (5, 37), dt), data(rng, (37,), dt)
+    tx, ty = T(x), T(y)
+    for op in BINARY:
+        call(op, tx, ty)
+        call(op, tx, 2)
+        if not _x87_ok():
+            bad.append(op)
+            _x87_ok()
+    for op in ("neg", "abs", "sign", "square", "reciprocal", "exp", "log", "sqrt", "rsqrt", "logical_not"):
+        try:
+            getattr(tx, op)()
+        except TypeError:
+            assert np.dtype(dt) == np.bool_
+        if not _x87_ok():
+            bad.append(op)
+            _x87_ok()
+    if np.dtype(dt) != np.bool_:
+        tx.clip(-1, 1)
+    dlcore.where(tx > ty, tx, ty)
+    if not _x87_ok():
+        bad.append("clip/where")
+    assert not bad, "long double arithmetic gives NaN after: " + ", ".join(bad)

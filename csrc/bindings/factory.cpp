@@ -10,7 +10,11 @@ void init_factory(py::module_& m) {
     py::gil_scoped_release nogil;
     return ops::full(shape, s, dtype, device);
   });
-  m.def("arange", &ops::arange, py::call_guard<py::gil_scoped_release>());
+  m.def("arange", [](py::handle start, py::handle stop, py::handle step, DType dtype, Device device) {
+    const Scalar a = to_scalar(start, "arange"), b = to_scalar(stop, "arange"), s = to_scalar(step, "arange");
+    py::gil_scoped_release nogil;
+    return ops::arange(a, b, s, dtype, device);
+  });
   m.def("rand", &ops::rand, py::call_guard<py::gil_scoped_release>());
   m.def("randn", &ops::randn, py::call_guard<py::gil_scoped_release>());
   m.def("manual_seed", &ops::manual_seed);

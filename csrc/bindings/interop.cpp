@@ -91,8 +91,8 @@ Managed* make_managed(const Tensor& t) {
   auto* ctx = new ExportContext{t.storage, t.shape, t.strides};
   auto* m = new Managed{};
   DLTensor& dl = m->dl_tensor;
-  dl.data = t.storage->data;
-  dl.byte_offset = static_cast<uint64_t>(t.offset) * t.itemsize();
+  dl.data = t.data();  // the first element, offset 0: what PyTorch and NumPy expect
+  dl.byte_offset = 0;
   dl.device = DLDevice{t.device().is_cpu() ? kDLCPU : kDLCUDA, t.device().index};
   dl.ndim = t.ndim();
   switch (t.dtype) {
@@ -183,7 +183,10 @@ Tensor from_dlpack_capsule(py::capsule cap) {
     auto* m = static_cast<DLManagedTensorVersioned*>(PyCapsule_GetPointer(obj, "dltensor_versioned"));
     DL_CHECK(m->version.major == 1, TypeError, "[from_dlpack] unsupported DLPack major version ", m->version.major);
     PyCapsule_SetName(obj, "used_dltensor_versioned");
-    return import_managed(m);
+    const bool read_only = m->flags & DLPACK_FLAG_BITMASK_READ_ONLY;
+    Tensor t = import_managed(m);
+    // dlcore tensors are writable: a read-only export is copied.
+    return read_only ? ops::clone(t) : t;
   }
   if (PyCapsule_IsValid(obj, "dltensor")) {
     auto* m = static_cast<DLManagedTensor*>(PyCapsule_GetPointer(obj, "dltensor"));

@@ -55,8 +55,9 @@ struct KernelTable {
   // loop operands: out (dtype dst), a (dtype src)
   void (*copy)(DType dst, DType src, const StridedLoop& loop);
   void (*reduce)(ReduceOp op, DType in_dt, const ReduceProblem& p);
-  // out[i] = start + i * step, contiguous
-  void (*arange)(DType dt, void* out, int64_t n, double start, double step);
+  // out[i] = start + i * step, contiguous; integer dtypes use the exact
+  // int_start/int_step, floating ones start/step.
+  void (*arange)(DType dt, void* out, int64_t n, double start, double step, int64_t int_start, int64_t int_step);
   // Counter-based random numbers: element i depends only on (seed, offset + i).
   void (*uniform)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi);
   void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);

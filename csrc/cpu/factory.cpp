@@ -60,13 +60,12 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
   });
 }
 
-void arange(DType dt, void* out, int64_t n, double start, double step) {
+void arange(DType dt, void* out, int64_t n, double start, double step, int64_t int_start, int64_t int_step) {
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
     T* o = static_cast<T*>(out);
     if constexpr (std::is_integral_v<T>) {
-      const int64_t s = static_cast<int64_t>(start), d = static_cast<int64_t>(step);
-      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(s + i * d);
+      for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(int_start + i * int_step);
     } else {
       for (int64_t i = 0; i < n; ++i) o[i] = static_cast<T>(start + static_cast<double>(i) * step);
     }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include "core/backend.h"
 #include "core/cpu_dispatch.h"
+#include "core/pointwise.h"
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -60,7 +61,8 @@ Tensor scalar_tensor(const Scalar& s, DType dtype) {
   Tensor t = Tensor::empty({}, dtype, Device{});
   dispatch_dtype(dtype, [&](auto tag) {
     using T = decltype(tag);
-    *t.data_as<T>() = s.kind == Scalar::Kind::Float ? static_cast<T>(s.f) : static_cast<T>(s.i);
+    // The conversions of a cast: a float saturates into an integer dtype, NaN -> 0.
+    *t.data_as<T>() = s.kind == Scalar::Kind::Float ? pointwise::convert<T>(s.f) : pointwise::convert<T>(s.i);
   });
   return t;
 }

@@ -7,17 +7,19 @@ namespace dlcore::ops {
 
 namespace {
 
-// Whether two views of one storage may touch the same bytes (a conservative
-// test on their byte ranges).
+// Whether two tensors may touch the same bytes: a conservative test on the
+// address ranges they span (two storages can alias, e.g. through DLPack).
 bool may_overlap(const Tensor& a, const Tensor& b) {
-  if (a.storage != b.storage || a.numel() == 0 || b.numel() == 0) return false;
+  if (a.device() != b.device() || a.numel() == 0 || b.numel() == 0) return false;
   auto range = [](const Tensor& t) {
-    int64_t lo = t.offset, hi = t.offset;
+    int64_t lo = 0, hi = 0;
     for (int d = 0; d < t.ndim(); ++d) {
       const int64_t span = (t.shape[d] - 1) * t.strides[d];
       (span < 0 ? lo : hi) += span;
     }
-    return std::pair<int64_t, int64_t>{lo * int64_t(t.itemsize()), (hi + 1) * int64_t(t.itemsize())};
+    const auto base = reinterpret_cast<intptr_t>(t.data());
+    const auto item = static_cast<int64_t>(t.itemsize());
+    return std::pair<intptr_t, intptr_t>{base + lo * item, base + (hi + 1) * item};
   };
   const auto ra = range(a), rb = range(b);
   return ra.first < rb.second && rb.first < ra.second;

@@ -52,15 +52,27 @@ Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device)
   return out;
 }
 
-Tensor arange(double start, double stop, double step, DType dtype, Device device) {
-  DL_CHECK(step != 0, ValueError, "[arange] step must be nonzero");
-  DL_CHECK(std::isfinite(start) && std::isfinite(stop) && std::isfinite(step), ValueError,
-           "[arange] expected finite start, stop and step, got ", start, ", ", stop, ", ", step);
-  const double count = std::ceil((stop - start) / step);
-  DL_CHECK(count < 9.0e15, ValueError, "[arange] too many elements: ", count);
-  const int64_t n = count > 0 ? static_cast<int64_t>(count) : 0;
+Tensor arange(const Scalar& start, const Scalar& stop, const Scalar& step, DType dtype, Device device) {
+  DL_CHECK(step.f != 0, ValueError, "[arange] step must be nonzero");
+  DL_CHECK(std::isfinite(start.f) && std::isfinite(stop.f) && std::isfinite(step.f), ValueError,
+           "[arange] expected finite start, stop and step, got ", start.f, ", ", stop.f, ", ", step.f);
+  const bool exact = start.kind != Scalar::Kind::Float && stop.kind != Scalar::Kind::Float &&
+                     step.kind != Scalar::Kind::Float;
+  int64_t n;
+  if (exact) {  // integer bounds: count without rounding (128-bit, no overflow)
+    const __int128 span = static_cast<__int128>(stop.i) - start.i, st = step.i;
+    const __int128 c = span / st + ((span % st != 0) && ((span > 0) == (st > 0)) ? 1 : 0);
+    n = c > 0 ? static_cast<int64_t>(c) : 0;
+  } else {
+    const double count = std::ceil((stop.f - start.f) / step.f);
+    DL_CHECK(count < 9.0e15, ValueError, "[arange] too many elements: ", count);
+    n = count > 0 ? static_cast<int64_t>(count) : 0;
+  }
   Tensor out = Tensor::empty({n}, dtype, device);
-  kernels_for("arange", out).arange(dtype, out.data(), n, start, step);
+  // Integer dtypes step in exact integers (float bounds truncated, as NumPy).
+  const int64_t int_start = exact ? start.i : static_cast<int64_t>(start.f);
+  const int64_t int_step = exact ? step.i : static_cast<int64_t>(step.f);
+  kernels_for("arange", out).arange(dtype, out.data(), n, start.f, step.f, int_start, int_step);
   return out;
 }
 

@@ -84,7 +84,7 @@ Tensor argmin(const Tensor& t, std::optional<int64_t> dim, bool keepdim);
 
 // --- factories (factory.cpp) ------------------------------------------------
 Tensor full(const Shape& shape, const Scalar& value, DType dtype, Device device);
-Tensor arange(double start, double stop, double step, DType dtype, Device device);
+Tensor arange(const Scalar& start, const Scalar& stop, const Scalar& step, DType dtype, Device device);
 Tensor rand(const Shape& shape, DType dtype, Device device);
 Tensor randn(const Shape& shape, DType dtype, Device device);
 void manual_seed(uint64_t seed);

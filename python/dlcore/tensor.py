@@ -31,13 +31,15 @@ def _shape_arg(shape):
     return [int(s) for s in shape]
 
 
-def _py_scalar(x):
+def _py_scalar(x, op="fill"):
     """A NumPy scalar as the Python number of its kind, so promotion sees int vs float."""
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, numbers.Integral):
         return int(x)
-    return float(x)
+    if isinstance(x, numbers.Real):
+        return float(x)
+    raise TypeError(f"[{op}] expected a real number, got {type(x).__name__}")
 
 
 def _is_scalar(x):
@@ -145,6 +147,9 @@ class Tensor:
     def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
         if dl_device is not None and tuple(dl_device) != self.__dlpack_device__():
             raise BufferError(f"[__dlpack__] the tensor is on {self.device}; cross-device export is not supported")
+        if any(s < 0 for s in self.strides):
+            # PyTorch cannot take negative strides (it aborts); copy first.
+            raise BufferError("[__dlpack__] a view with negative strides cannot be exported; call .contiguous() first")
         t = _C.clone(self._t) if copy else self._t
         versioned = max_version is not None and max_version[0] >= 1
         return _C.to_dlpack(t, versioned)
@@ -487,7 +492,7 @@ def tensor(data, dtype=None, device=None):
         dt = _dtype(arr.dtype)
     else:
         dt = _default_dtype_for(arr)
-    arr = np.ascontiguousarray(arr, dtype=to_numpy_dtype(dt))
+    arr = np.asarray(arr, dtype=to_numpy_dtype(dt), order="C")
     out = _C.empty(list(arr.shape), dt, CPU)
     _C.copy_into(out, _C.from_numpy(arr))
     t = _wrap(out)
@@ -508,13 +513,17 @@ def from_numpy(array):
 
 def from_dlpack(obj):
     """A tensor sharing the memory of any DLPack producer (NumPy, PyTorch, CuPy, ...)."""
+    if isinstance(obj, Tensor):
+        return _wrap(obj._t)  # the same memory, no capsule needed
     if hasattr(obj, "__dlpack__"):
         try:
             capsule = obj.__dlpack__(max_version=(1, 0))
         except TypeError:
             capsule = obj.__dlpack__()
-    else:
+    elif type(obj).__name__ == "PyCapsule":
         capsule = obj
+    else:
+        raise TypeError(f"[from_dlpack] expected an object with __dlpack__ or a DLPack capsule, got {type(obj).__name__}")
     return _wrap(_C.from_dlpack_capsule(capsule))
 
 
@@ -531,7 +540,8 @@ def full(shape, fill_value, dtype=None, device=None):
         shape = (shape,)
     if dtype is None:
         dtype = bool_ if isinstance(fill_value, bool) else int64 if isinstance(fill_value, numbers.Integral) else float32
-    return _wrap(_C.full([int(s) for s in shape], _py_scalar(fill_value), _dtype(dtype), _factory_device(device)))
+    return _wrap(_C.full([int(s) for s in shape], _py_scalar(fill_value, "full"), _dtype(dtype),
+                         _factory_device(device)))
 
 
 def zeros(*shape, dtype=float32, device=None):
@@ -547,7 +557,8 @@ def arange(start, stop=None, step=1, dtype=None, device=None):
         start, stop = 0, start
     if dtype is None:
         dtype = int64 if all(isinstance(v, numbers.Integral) for v in (start, stop, step)) else float32
-    return _wrap(_C.arange(float(start), float(stop), float(step), _dtype(dtype), _factory_device(device)))
+    return _wrap(_C.arange(_py_scalar(start, "arange"), _py_scalar(stop, "arange"), _py_scalar(step, "arange"),
+                           _dtype(dtype), _factory_device(device)))
 
 
 def rand(*shape, dtype=float32, device=None):
