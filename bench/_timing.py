@@ -15,9 +15,9 @@ Method (the one of /work/shared/notes/perf-anchors.md, scaled down):
     "thread-pool fight" of perf-anchors.md.
   * Noise check (the box is shared): a sample also records the fraction of its wall time in
     which some runnable task waited for a CPU (Linux PSI, /proc/pressure/cpu; without PSI,
-    the cores other processes used, from /proc/stat ticks).  More than 5% means another
+    the cores other processes used, from /proc/stat ticks).  More than 10% means another
     process (or an unpinned pool) competed with ours: the sample is retaken after a quiet
-    gate (0.1 s windows until the cores we need are free, at most 15 s per sample and 60 s
+    gate (0.1 s windows until the cores we need are free, at most 15 s per sample and 45 s
     per run), up to `retries` times, and else kept and counted as forced.  Tables mark a
     cell whose samples were mostly forced with '!'.
   * The garbage collector is off while timing (as in timeit).
@@ -112,8 +112,8 @@ def pinned_threads(n):
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _NCPU = os.cpu_count() or 1
 GATE = {"max_wait_s": float(os.environ.get("DLCORE_BENCH_GATE_MAX_WAIT_S", "15")),   # per noisy sample
-        "total_max_s": float(os.environ.get("DLCORE_BENCH_GATE_TOTAL_S", "60")),     # per process
-        "stall_frac": float(os.environ.get("DLCORE_BENCH_STALL_FRAC", "0.05")),
+        "total_max_s": float(os.environ.get("DLCORE_BENCH_GATE_TOTAL_S", "45")),     # per process
+        "stall_frac": float(os.environ.get("DLCORE_BENCH_STALL_FRAC", "0.10")),
         "waited_s": 0.0, "noisy_tries": 0, "forced": 0}
 
 
@@ -187,7 +187,8 @@ def _noisy(stall, others, threads):
 # ---------------------------------------------------------------------------
 
 def calibrate(fn, min_time=0.05, warmup=2):
-    """Inner-loop count n such that n back-to-back calls take >= min_time (after warm-up)."""
+    """Inner-loop count n such that n back-to-back calls take >= min_time (after warm-up).
+    Times growing batches until one lasts >= min_time / 5, then extrapolates (with 10% margin)."""
     for _ in range(warmup):
         fn()
     n = 1
@@ -198,7 +199,9 @@ def calibrate(fn, min_time=0.05, warmup=2):
         dt = time.perf_counter() - t0
         if dt >= min_time:
             return n
-        n = max(2 * n, int(math.ceil(n * min_time / max(dt, 1e-9) * 1.1)))
+        if dt >= min_time / 5:
+            return max(n + 1, int(math.ceil(n * min_time / dt * 1.1)))
+        n = max(2 * n, int(math.ceil(n * min_time / 5 / max(dt, 1e-9) * 1.2)))
 
 
 def _sample(fn, n, threads, retries):
@@ -218,8 +221,9 @@ def _sample(fn, n, threads, retries):
             return wall / n, stall, noisy, False
         noisy += 1
         GATE["noisy_tries"] += 1
-        if attempt < retries:
-            wait_quiet(threads)
+        if attempt == retries or GATE["waited_s"] >= GATE["total_max_s"]:
+            break  # out of retries, or of the run's waiting budget: keep it, flagged
+        wait_quiet(threads)
     GATE["forced"] += 1
     return wall / n, stall, noisy, True
 

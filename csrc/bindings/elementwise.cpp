@@ -26,7 +26,13 @@ void init_elementwise(py::module_& m) {
   for (UnaryOp op : unaries)
     m.def(ops::unary_name(op), [op](const Tensor& a) { return ops::unary(op, a); },
           py::call_guard<py::gil_scoped_release>());
-  m.def("clip", &ops::clip, py::call_guard<py::gil_scoped_release>());
+  m.def("clip", [](const Tensor& a, py::handle lo, py::handle hi) {
+    std::optional<Scalar> l, h;
+    if (!lo.is_none()) l = to_scalar(lo, "clip");
+    if (!hi.is_none()) h = to_scalar(hi, "clip");
+    py::gil_scoped_release nogil;
+    return ops::clip(a, l, h);
+  });
   m.def("where", &ops::where, py::call_guard<py::gil_scoped_release>());
 }
 

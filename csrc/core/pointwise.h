@@ -80,7 +80,10 @@ template <UnaryOp op, class T> constexpr bool unary_supported() {
 template <UnaryOp op, class T, class Math>
 DL_HD T unary(T x) {
   if constexpr (op == UnaryOp::Neg) return T(-x);
-  else if constexpr (op == UnaryOp::Abs) return x < T(0) ? T(-x) : x;
+  else if constexpr (op == UnaryOp::Abs) {
+    if constexpr (std::is_floating_point_v<T>) return Math::abs(x);  // abs(-0.0) = +0.0
+    else return x < T(0) ? T(-x) : x;
+  }
   else if constexpr (op == UnaryOp::Sign) {
     const T s = T((x > T(0)) - (x < T(0)));
     return is_nan(x) ? x : s;

@@ -29,6 +29,7 @@ struct SimdMath {
   template <class T> static T exp(T x) { return exp_simd(x); }
   template <class T> static T log(T x) { return log_simd(x); }
   template <class T> static T sqrt(T x) { return std::sqrt(x); }
+  template <class T> static T abs(T x) { return std::fabs(x); }
   template <class T> static T pow(T a, T b) { return std::pow(a, b); }
 };
 

@@ -77,13 +77,17 @@ Tensor unary(UnaryOp op, const Tensor& a) {
   return out;
 }
 
-Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi) {
+Tensor clip(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi) {
   const KernelTable& k = kernels_for("clip", a);
   DL_CHECK(a.dtype != DType::Bool, TypeError, "[clip] expected a numeric tensor, got bool");
-  auto fractional = [](std::optional<double> v) { return v && std::isfinite(*v) && *v != std::floor(*v); };
-  const DType dt = !is_floating(a.dtype) && (fractional(lo) || fractional(hi)) ? DType::Float32 : a.dtype;
-  double l = lo.value_or(-std::numeric_limits<double>::infinity());
-  double h = hi.value_or(std::numeric_limits<double>::infinity());
+  // Bounds promote like the scalar operand of a binary op: a float bound makes an int tensor float32.
+  DType dt = a.dtype;
+  if (lo) dt = promote(dt, result_dtype(a, *lo));
+  if (hi) dt = promote(dt, result_dtype(a, *hi));
+  double l = lo ? lo->f : -std::numeric_limits<double>::infinity();
+  double h = hi ? hi->f : std::numeric_limits<double>::infinity();
+  if (std::isnan(l) || std::isnan(h))  // a NaN bound makes every element NaN (NumPy)
+    return full(a.shape, Scalar::of_float(std::numeric_limits<double>::quiet_NaN()), dt, a.device());
   if (!is_floating(dt)) {  // bounds outside the integer range clamp to it
     const double imin = dt == DType::Int32 ? -2147483648.0 : -9223372036854775808.0;
     const double imax = dt == DType::Int32 ? 2147483647.0 : 9223372036854774784.0;

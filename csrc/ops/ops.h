@@ -65,7 +65,7 @@ Tensor as_strided(const Tensor& t, const Shape& shape, const Shape& strides, int
 Tensor binary(BinaryOp op, const Tensor& a, const Tensor& b);
 Tensor binary_scalar(BinaryOp op, const Tensor& a, const Scalar& b, bool scalar_first);
 Tensor unary(UnaryOp op, const Tensor& a);
-Tensor clip(const Tensor& a, std::optional<double> lo, std::optional<double> hi);
+Tensor clip(const Tensor& a, const std::optional<Scalar>& lo, const std::optional<Scalar>& hi);
 Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 const char* binary_name(BinaryOp op);
 const char* unary_name(UnaryOp op);

@@ -27,6 +27,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
@@ -187,7 +188,7 @@ constexpr size_t kMaxDynamicShared = 227 * 1024;
 // ===========================================================================
 namespace detail {
 
-enum class FState : unsigned char { Ready, Running, Barrier, Warp, Exited };
+enum class FState : unsigned char { Ready, Running, Barrier, Warp, ActiveMask, Exited };
 
 enum Op : unsigned char {
   OP_SYNCWARP, OP_SHFL_IDX, OP_SHFL_UP, OP_SHFL_DOWN, OP_SHFL_XOR, OP_BALLOT, OP_ANY, OP_ALL,
@@ -354,6 +355,8 @@ struct Fiber {
 struct WarpGroup { unsigned mask, arrived; };
 struct WarpState {
   unsigned exists, exited;
+  unsigned am_pending;  // lanes parked in __activemask
+  int active;           // lanes Ready or Running
   int ngroups;
   WarpGroup g[32];
 };
@@ -378,7 +381,7 @@ struct Tls {
 };
 inline thread_local Tls tls;
 
-[[noreturn]] void fiber_entry(void* arg) noexcept;
+[[noreturn]] inline void fiber_entry(void* arg) noexcept;
 
 struct Worker {
   static constexpr unsigned kQueue = 2048;  // > kMaxThreadsPerBlock, power of two
@@ -479,6 +482,7 @@ struct Worker {
 
   // ---- ready queue ----
   void push(Fiber* f) {
+    if (f->state != FState::Ready && f->state != FState::Running) ++warps[f->warp].active;
     f->state = FState::Ready;
     q[qt++ & (kQueue - 1)] = f;
   }
@@ -493,6 +497,37 @@ struct Worker {
       for (unsigned i = cnt; i > 1; --i) std::swap(list[i - 1], list[rng.next() % i]);
       for (unsigned i = 0; i < cnt; ++i) push(list[i]);
     }
+  }
+
+  // The running fiber stops being runnable (waits or exits). When no lane of
+  // its warp is runnable any more, the lanes parked in __activemask learn
+  // which lanes reached the same call site with them.
+  void block_self(Fiber* self, FState st) {
+    self->state = st;
+    WarpState& ws = warps[self->warp];
+    if (--ws.active == 0 && ws.am_pending) resolve_activemask(self->warp);
+  }
+  void resolve_activemask(unsigned warp) {
+    WarpState& ws = warps[warp];
+    Fiber* base = &fibers[warp * 32];
+    unsigned pend = ws.am_pending;
+    ws.am_pending = 0;
+    unsigned cnt = 0;
+    while (pend) {
+      const Fiber& a = base[__builtin_ctz(pend)];
+      unsigned same = 0;
+      for (unsigned k = pend; k; k &= k - 1) {
+        const unsigned l = static_cast<unsigned>(__builtin_ctz(k));
+        if (same_site(base[l].file, base[l].line, a.file, a.line)) same |= 1u << l;
+      }
+      for (unsigned k = same; k; k &= k - 1) {
+        Fiber* f = &base[__builtin_ctz(k)];
+        f->res = same;
+        scratch[cnt++] = f;
+      }
+      pend &= ~same;
+    }
+    push_ordered(scratch, cnt);
   }
 
   // ---- switching ----
@@ -569,9 +604,22 @@ struct Worker {
     std::abort();  // unreachable: the block loop never resumes an abandoned block
   }
   [[noreturn]] void exit_fiber(Fiber* self) {
-    self->state = FState::Exited;
     --live;
-    warps[self->warp].exited |= 1u << self->lane;
+    WarpState& ws = warps[self->warp];
+    ws.exited |= 1u << self->lane;
+    // As in PTX, warp operations wait for the non-exited lanes of their mask
+    // only: a group that was waiting for this lane may be complete now.
+    for (int k = 0; k < ws.ngroups;) {
+      WarpGroup& g = ws.g[k];
+      if ((g.mask >> self->lane) & 1u && g.arrived == (g.mask & ~ws.exited)) {
+        const WarpGroup done = g;
+        g = ws.g[--ws.ngroups];
+        complete_group(self->warp, done.mask, done.arrived);
+      } else {
+        ++k;
+      }
+    }
+    block_self(self, FState::Exited);
     self->low_water = static_cast<char*>(__builtin_frame_address(0));
     Fiber* next = abort_block ? nullptr : pop();
     if (next) {
@@ -655,7 +703,7 @@ struct Worker {
     push_ordered(scratch, cnt);
   }
 
-  void complete_group(unsigned warp, unsigned gmask);
+  void complete_group(unsigned warp, unsigned gmask, unsigned part);
   void deadlock();
   void run_block(LaunchState& Ls, unsigned long long b);
 };
@@ -703,17 +751,17 @@ inline unsigned shfl_source(int op, unsigned lane, int param, int width) {
   }
 }
 
-// All lanes of gmask have arrived: compute every lane's result (the last
-// lane to arrive does it for all) and make them ready.
-inline void Worker::complete_group(unsigned warp, unsigned gmask) {
+// All non-exited lanes of gmask (part) have arrived: compute every lane's
+// result (the last lane to arrive does it for all) and make them ready.
+inline void Worker::complete_group(unsigned warp, unsigned gmask, unsigned part) {
   Fiber* base = &fibers[warp * 32];
-  const int first_lane = __builtin_ctz(gmask);
+  const int first_lane = __builtin_ctz(part);
   const int op0 = base[first_lane].op;
   unsigned ballot = 0;
   bool have_ballot = false;
   unsigned cnt = 0;
   int mixed_lane = -1;
-  for (unsigned m = gmask; m; m &= m - 1) {
+  for (unsigned m = part; m; m &= m - 1) {
     const unsigned l = static_cast<unsigned>(__builtin_ctz(m));
     Fiber& f = base[l];
     if (f.op != op0 && mixed_lane < 0) mixed_lane = static_cast<int>(l);
@@ -721,7 +769,7 @@ inline void Worker::complete_group(unsigned warp, unsigned gmask) {
       case OP_SYNCWARP: f.res = 0; break;
       case OP_SHFL_IDX: case OP_SHFL_UP: case OP_SHFL_DOWN: case OP_SHFL_XOR: {
         const unsigned src = shfl_source(f.op, l, f.param, f.width);
-        if ((gmask >> src) & 1u) {
+        if ((part >> src) & 1u) {
           f.res = base[src].val;
         } else {
           f.res = ~uint64_t(0);  // NaN for float and double
@@ -733,6 +781,8 @@ inline void Worker::complete_group(unsigned warp, unsigned gmask) {
             if (!((lanes >> src) & 1u))
               s += ", which does not exist (the block has " + std::to_string(n) + " threads; warp " +
                    std::to_string(warp) + " has lanes " + fmt_lanes(lanes) + ")";
+            else if ((gmask >> src) & 1u)
+              s += ", which has exited";
             else
               s += ", which is not in the mask " + fmt_hex(fm);
             return s + "; the result is undefined (the emulator returns all-one bits: NaN for float/double)";
@@ -742,18 +792,18 @@ inline void Worker::complete_group(unsigned warp, unsigned gmask) {
       }
       case OP_BALLOT: case OP_ANY: case OP_ALL: {
         if (!have_ballot) {
-          for (unsigned k = gmask; k; k &= k - 1) {
+          for (unsigned k = part; k; k &= k - 1) {
             const unsigned j = static_cast<unsigned>(__builtin_ctz(k));
             if (base[j].val != 0) ballot |= 1u << j;
           }
           have_ballot = true;
         }
-        f.res = f.op == OP_BALLOT ? ballot : f.op == OP_ANY ? (ballot != 0) : (ballot == gmask);
+        f.res = f.op == OP_BALLOT ? ballot : f.op == OP_ANY ? (ballot != 0) : (ballot == part);
         break;
       }
       case OP_MATCH_ANY: {
         unsigned r = 0;
-        for (unsigned k = gmask; k; k &= k - 1) {
+        for (unsigned k = part; k; k &= k - 1) {
           const unsigned j = static_cast<unsigned>(__builtin_ctz(k));
           if (base[j].val == f.val) r |= 1u << j;
         }
@@ -762,15 +812,15 @@ inline void Worker::complete_group(unsigned warp, unsigned gmask) {
       }
       case OP_MATCH_ALL: {
         bool all = true;
-        for (unsigned k = gmask; k; k &= k - 1) all &= base[__builtin_ctz(k)].val == f.val;
-        f.res = all ? gmask : 0;
+        for (unsigned k = part; k; k &= k - 1) all &= base[__builtin_ctz(k)].val == f.val;
+        f.res = all ? part : 0;
         break;
       }
       default: {  // reductions over 32-bit values
         uint32_t acc_u = 0;
         int32_t acc_s = 0;
         bool init = false;
-        for (unsigned k = gmask; k; k &= k - 1) {
+        for (unsigned k = part; k; k &= k - 1) {
           const uint32_t u = static_cast<uint32_t>(base[__builtin_ctz(k)].val);
           const int32_t s = static_cast<int32_t>(u);
           switch (f.op) {
@@ -816,13 +866,12 @@ inline void Worker::deadlock() {
         unsigned arrived = 0;
         for (int k = 0; k < ws.ngroups; ++k)
           if (ws.g[k].mask == f.mask) arrived = ws.g[k].arrived;
-        const unsigned missing = f.mask & ~arrived;
+        const unsigned missing = f.mask & ~arrived & ~ws.exited;
         std::string s = std::string(op_name(f.op)) + " (mask " + fmt_hex(f.mask) + ") at " + fmt_site(f.file, f.line);
-        if (missing & ws.exited) s += "; lanes " + fmt_lanes(missing & ws.exited) + " of the mask have exited";
-        if (missing & ~ws.exited)
-          s += "; lanes " + fmt_lanes(missing & ~ws.exited) + " of the mask wait elsewhere";
+        if (missing) s += "; lanes " + fmt_lanes(missing) + " of the mask wait elsewhere";
         return s;
       }
+      case FState::ActiveMask: return "__activemask at " + fmt_site(f.file, f.line);
       case FState::Exited: return "exited";
       default: return "ready";
     }
@@ -842,8 +891,8 @@ inline void Worker::deadlock() {
   const unsigned nlive = live;
   fail(nullptr, [&] {
     return "deadlock: none of the " + std::to_string(nlive) +
-           " threads still running can proceed (a __syncthreads not reached by every thread, a warp "
-           "operation whose mask names a lane that exited or waits elsewhere, or mismatched masks); "
+           " threads still running can proceed (a __syncthreads not reached by every thread, or a warp "
+           "operation whose mask names a lane that waits elsewhere); "
            "where each thread (linear index) waits:" + lines;
   }, true);
 }
@@ -879,6 +928,8 @@ inline void Worker::run_block(LaunchState& Ls, unsigned long long b) {
     warps[wi].exists = lanes == 32 ? ~0u : (1u << lanes) - 1;
     warps[wi].exited = 0;
     warps[wi].ngroups = 0;
+    warps[wi].am_pending = 0;
+    warps[wi].active = static_cast<int>(lanes);
   }
   live = n;
   bar_count = 0;
@@ -1093,9 +1144,9 @@ inline int barrier(int pred, const char* what, const char* file, int line, int* 
              " (every thread of a block must reach the same __syncthreads; the emulator releases them together)";
     }, false);
   }
-  self->state = FState::Barrier;
   self->pred = pred;
   ++w.bar_count;
+  w.block_self(self, FState::Barrier);
   w.park(self);
   if (n_out) *n_out = static_cast<int>(w.rel_n);
   return static_cast<int>(w.rel_count);
@@ -1132,7 +1183,7 @@ inline uint64_t warp_op(int op, unsigned mask, uint64_t val, int param, int widt
   self->width = width;
   self->file = file;
   self->line = line;
-  self->state = FState::Warp;
+  w.block_self(self, FState::Warp);
   WarpGroup* g = nullptr;
   for (int k = 0; k < ws.ngroups; ++k) {
     WarpGroup& gg = ws.g[k];
@@ -1155,9 +1206,10 @@ inline uint64_t warp_op(int op, unsigned mask, uint64_t val, int param, int widt
     g->arrived = 0;
   }
   g->arrived |= bit;
-  if (g->arrived == g->mask) {
+  if (g->arrived == (g->mask & ~ws.exited)) {  // exited lanes are not waited for
+    const WarpGroup done = *g;
     *g = ws.g[--ws.ngroups];
-    w.complete_group(self->warp, eff);
+    w.complete_group(self->warp, done.mask, done.arrived);
   }
   w.park(self);
   return self->res;
@@ -1325,13 +1377,21 @@ SIMT_REDUCE(__reduce_or_sync, unsigned, OP_RED_OR)
 SIMT_REDUCE(__reduce_xor_sync, unsigned, OP_RED_XOR)
 #undef SIMT_REDUCE
 
-// Lanes of the caller's warp that exist and have not exited. (On a GPU it is
-// the lanes converged with the caller, which can be fewer.)
-inline unsigned __activemask() {
-  const ::simt::detail::Fiber* f = ::simt::detail::tls.cur;
-  if (!f) return 1u;
-  const ::simt::detail::WarpState& ws = f->w->warps[f->warp];
-  return ws.exists & ~ws.exited;
+// The lanes converged with the caller. Emulated as a meeting point: the
+// lane waits until no lane of its warp can run (each has reached a barrier, a
+// warp operation, an __activemask or has exited) and gets the set of lanes
+// waiting at this same __activemask call site.
+inline unsigned __activemask(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
+  ::simt::detail::Fiber* self = ::simt::detail::tls.cur;
+  if (!self) return 1u;
+  ::simt::detail::Worker& w = *self->w;
+  self->file = file;
+  self->line = line;
+  self->what = "__activemask";
+  w.warps[self->warp].am_pending |= 1u << self->lane;
+  w.block_self(self, ::simt::detail::FState::ActiveMask);
+  w.park(self);
+  return static_cast<unsigned>(self->res);
 }
 
 #define __trap() ::simt::detail::trap(__FILE__, __LINE__)
@@ -1339,7 +1399,9 @@ inline void __threadfence() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_block() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __threadfence_system() { __atomic_thread_fence(__ATOMIC_SEQ_CST); }
 inline void __nanosleep(unsigned) {}
-inline long long clock64() { return static_cast<long long>(__builtin_ia32_rdtsc ? 0 : 0); }
+inline long long clock64() {
+  return static_cast<long long>(std::chrono::steady_clock::now().time_since_epoch().count());
+}
 
 // ===========================================================================
 // Atomics: real atomics (blocks run concurrently on several OS threads).

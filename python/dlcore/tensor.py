@@ -356,7 +356,8 @@ class Tensor:
     def logical_not(self): return _wrap(_C.logical_not(self._t))
 
     def clip(self, min=None, max=None):
-        return _wrap(_C.clip(self._t, None if min is None else float(min), None if max is None else float(max)))
+        return _wrap(_C.clip(self._t, None if min is None else _py_scalar(min, "clip"),
+                             None if max is None else _py_scalar(max, "clip")))
 
     clamp = clip
 
