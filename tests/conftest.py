@@ -1,7 +1,19 @@
-import numpy as np
-import pytest
+import os
 
-import dlcore
+# The cuda device exists in every test run: the GPU when there is one, else
+# the SIMT emulator running the same CUDA kernels on the CPU.
+if "DLCORE_CUDA" not in os.environ:
+    try:
+        from dlcore import _C_cuda
+        os.environ["DLCORE_CUDA"] = "auto" if _C_cuda.device_count() > 0 else "emulate"
+    except ImportError:
+        os.environ["DLCORE_CUDA"] = "emulate"
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+import dlcore  # noqa: E402
+import backends  # noqa: E402
 
 ISAS = dlcore.cpu_info()["supported_isas"]
 
@@ -13,6 +25,16 @@ def isa(request):
     dlcore.set_cpu_isa(request.param)
     yield request.param
     dlcore.set_cpu_isa(previous)
+
+
+@pytest.fixture(params=backends.NAMES)
+def backend(request):
+    """Runs a kernel test once per backend: the CPU per ISA, and cuda. Tensors made with
+    backends.tensor() land on its device; the fixture's value is that device."""
+    previous = dlcore.cpu_info()["isa"]
+    device = backends.activate(request.param)
+    yield device
+    backends.activate("cpu-" + previous)
 
 
 @pytest.fixture(params=[1, 2])

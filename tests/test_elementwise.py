@@ -14,6 +14,7 @@ import operator
 import numpy as np
 import pytest
 
+import backends
 import dlcore
 
 # ---------------------------------------------------------------------------
@@ -41,17 +42,10 @@ NP_BINARY = {"add": np.add, "sub": np.subtract, "mul": np.multiply, "div": np.tr
              "logical_or": np.logical_or, "logical_xor": np.logical_xor}
 
 
-def T(a):
-    """A dlcore tensor holding a copy of the NumPy array a (dtype and shape kept, 0-d included):
-    from_numpy of a private copy, so the factories' own conversions are not under test here."""
-    a = np.array(a, copy=True)
-    t = dlcore.from_numpy(a)
-    assert np.dtype(t.numpy().dtype) == a.dtype and t.shape == a.shape
-    return t
+T = backends.tensor
 
 
-def N(t):
-    return np.array(t.numpy(), copy=True)
+N = backends.array
 
 
 def dl_dtype(np_dtype):
@@ -277,7 +271,7 @@ DTYPE_PAIRS = [(d, d) for d in DTYPES] + [
 
 @pytest.mark.parametrize("dta,dtb", DTYPE_PAIRS, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("op", BINARY)
-def test_binary_tensor_tensor(isa, rng, op, dta, dtb):
+def test_binary_tensor_tensor(backend, rng, op, dta, dtb):
     shape = (5, 37)  # 37: SIMD body plus a tail on every ISA
     if op == "pow":
         a, b = pow_data(rng, shape, dta, dtb)
@@ -288,7 +282,7 @@ def test_binary_tensor_tensor(isa, rng, op, dta, dtb):
 
 
 @pytest.mark.parametrize("op", BINARY)
-def test_binary_function_and_method_forms(isa, rng, op):
+def test_binary_function_and_method_forms(backend, rng, op):
     a = data(rng, (4, 9), np.float32)
     b = data(rng, (4, 9), np.float32)
     if op == "pow":
@@ -307,7 +301,7 @@ SCALARS = [3, -2, 2.5, -0.5, True, False]
 @pytest.mark.parametrize("scalar", SCALARS, ids=repr)
 @pytest.mark.parametrize("dt", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("op", BINARY)
-def test_binary_tensor_scalar(isa, rng, op, dt, scalar):
+def test_binary_tensor_scalar(backend, rng, op, dt, scalar):
     if op == "pow":
         a, _ = pow_data(rng, (3, 19), dt, dt)
     else:
@@ -324,7 +318,7 @@ def test_binary_tensor_scalar(isa, rng, op, dt, scalar):
     check_binary(op, call(op, b_scalar, T(a)), np.asarray(b_scalar), a, cd)
 
 
-def test_scalar_first_operators(isa):
+def test_scalar_first_operators(backend):
     x = np.array([1.0, 2.0, 4.0, -8.0], np.float32)
     assert_same(2 - T(x), np.float32(2) - x)
     assert_same(2 / T(x), np.float32(2) / x)
@@ -383,7 +377,7 @@ def test_promotion_tensor_scalar(op, dt, scalar, expected):
     assert call(op, scalar, a).dtype == dl_dtype(expected)
 
 
-def test_promotion_values_int_and_float_scalar(isa):
+def test_promotion_values_int_and_float_scalar(backend):
     x = np.array([1, 2, 3, -7], np.int32)
     assert_same(T(x) * 0.5, x.astype(np.float32) * np.float32(0.5))
     assert_same(T(x) / T(np.array([2, 2, 2, 2], np.int32)), np.array([0.5, 1, 1.5, -3.5], np.float32))
@@ -408,7 +402,7 @@ BROADCAST_OPS = ["add", "sub", "div", "pow", "maximum", "lt", "logical_xor"]
 
 @pytest.mark.parametrize("sa,sb", BROADCAST_SHAPES, ids=str)
 @pytest.mark.parametrize("op", BROADCAST_OPS)
-def test_broadcasting(isa, rng, op, sa, sb):
+def test_broadcasting(backend, rng, op, sa, sb):
     if op == "pow":
         a, b = pow_data(rng, sa, np.float32, np.float32)[0], pow_data(rng, sb, np.float32, np.float32)[1]
     else:
@@ -433,7 +427,7 @@ def test_tensor_of_python_scalar_is_0d(value):
     assert dlcore.add(z, value).shape == ()
 
 
-def test_zero_d_with_n_d(isa, rng):
+def test_zero_d_with_n_d(backend, rng):
     z = np.array(1.5, np.float32)
     x = data(rng, (4, 5), np.float32)
     assert_same(T(z) + T(x), z + x)
@@ -447,7 +441,7 @@ def test_zero_d_with_n_d(isa, rng):
 
 @pytest.mark.parametrize("n", [0, 1, 2, 3, 7, 8, 13, 15, 16, 17, 31, 33, 63, 65, 97, 1031])
 @pytest.mark.parametrize("dt", DTYPES, ids=lambda d: np.dtype(d).name)
-def test_sizes_around_simd_widths(isa, rng, dt, n):
+def test_sizes_around_simd_widths(backend, rng, dt, n):
     a, b = data(rng, (n,), dt), data(rng, (n,), dt)
     for op in ("add", "mul", "maximum", "minimum", "ge", "ne", "logical_or"):
         check_binary(op, call(op, T(a), T(b)), a, b, compute_dtype(op, np.dtype(dt)))
@@ -458,7 +452,7 @@ def test_sizes_around_simd_widths(isa, rng, dt, n):
                                              ((3, 33335), (3, 1)), ((317, 331), (331,)), ((1, 100003), (5, 1)),
                                              ((7, 11, 1303), (11, 1))],
                          ids=str)
-def test_parallel_path(isa, threads, rng, shape_a, shape_b):
+def test_parallel_path(backend, threads, rng, shape_a, shape_b):
     a = rng.standard_normal(shape_a).astype(np.float32)
     b = rng.standard_normal(shape_b).astype(np.float32)
     for op in ("add", "mul", "div", "maximum", "gt"):
@@ -467,7 +461,7 @@ def test_parallel_path(isa, threads, rng, shape_a, shape_b):
     check_binary("sub", 7 - T(ai), np.asarray(7), ai, np.dtype(np.int64))
 
 
-def test_parallel_path_noncontiguous(isa, threads, rng):
+def test_parallel_path_noncontiguous(backend, threads, rng):
     base = rng.standard_normal((401, 503)).astype(np.float32)  # 201,703 elements, x.T is strided
     other = rng.standard_normal((503, 401)).astype(np.float32)
     check_binary("add", T(base).T + T(other), base.T, other, np.dtype(np.float32))
@@ -497,7 +491,7 @@ def make_view(name, base_np):
 
 @pytest.mark.parametrize("name", list(VIEWS))
 @pytest.mark.parametrize("dt", [np.float32, np.int64, np.float64], ids=lambda d: np.dtype(d).name)
-def test_noncontiguous_inputs(isa, rng, name, dt):
+def test_noncontiguous_inputs(backend, rng, name, dt):
     base = data(rng, VIEWS[name][0], dt)
     tv, nv = make_view(name, base)
     assert tv.shape == nv.shape
@@ -515,7 +509,7 @@ def test_noncontiguous_inputs(isa, rng, name, dt):
         assert_same(abs(tv).sqrt(), np.sqrt(np.abs(nv)))
 
 
-def test_view_of_output_unaffected(isa):
+def test_view_of_output_unaffected(backend):
     # a view's result must not alias its input
     base = np.arange(12, dtype=np.float32).reshape(3, 4)
     t = T(base)
@@ -578,7 +572,7 @@ def test_invert_of_non_bool_raises(dt):
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("dt", INTS, ids=lambda d: np.dtype(d).name)
-def test_int_overflow_wraps(isa, dt):
+def test_int_overflow_wraps(backend, dt):
     info = np.iinfo(dt)
     mx = np.array([info.max, info.max, info.min, info.min, 0], dt)
     one = np.ones(5, dt)
@@ -601,7 +595,7 @@ def test_int_overflow_wraps(isa, dt):
 
 
 @pytest.mark.parametrize("dt", INTS, ids=lambda d: np.dtype(d).name)
-def test_int_pow_negative_exponent(isa, dt):
+def test_int_pow_negative_exponent(backend, dt):
     base = np.array([-3, -2, -1, 0, 1, 2, 3, -1, 1, -1, 5], dt)
     e = np.array([-1, -2, -3, -1, -5, -1, -2, -4, -1, -1, -7], dt)
     expected = np.array([0, 0, -1, 0, 1, 0, 0, 1, 1, -1, 0], dt)
@@ -619,7 +613,7 @@ def test_int_pow_negative_exponent(isa, dt):
     assert_same(T(b) ** T(x), int_pow_ref(b, x))
 
 
-def test_int_division_by_zero(isa):
+def test_int_division_by_zero(backend):
     a = np.array([1, -1, 0, 5], np.int64)
     b = np.array([0, 0, 0, 2], np.int64)
     with np.errstate(all="ignore"):
@@ -651,7 +645,7 @@ def unary_data(rng, shape, dt):
 
 @pytest.mark.parametrize("dt", DTYPES, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("op", ["neg", "abs", "sign", "square", "reciprocal", "sqrt", "rsqrt", "logical_not"])
-def test_unary_values(isa, rng, op, dt):
+def test_unary_values(backend, rng, op, dt):
     x = unary_data(rng, (7, 23), dt)
     dt = np.dtype(dt)
     if dt == np.bool_ and op in ("neg", "abs", "sign", "square"):
@@ -671,7 +665,7 @@ def test_unary_values(isa, rng, op, dt):
     np.testing.assert_array_equal(N(getattr(dlcore, op)(T(x))), N(got))
 
 
-def test_unary_operators(isa, rng):
+def test_unary_operators(backend, rng):
     x = unary_data(rng, (41,), np.float32)
     assert_same(-T(x), -x)
     assert_same(abs(T(x)), np.abs(x))
@@ -682,14 +676,14 @@ def test_unary_operators(isa, rng):
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_abs_of_negative_zero_is_positive_zero(isa, dt):
+def test_abs_of_negative_zero_is_positive_zero(backend, dt):
     # IEEE fabs / np.abs clear the sign bit: abs(-0.0) is +0.0 (1/abs(-0.0) == +inf)
     x = np.array([-0.0] * 19, dt)
     got = N(abs(T(x)))
     assert not np.signbit(got).any(), f"abs(-0.0) has its sign bit set: {got[:3]}, NumPy gives {np.abs(x[:3])}"
 
 
-def test_sign_values(isa):
+def test_sign_values(backend):
     x = np.array([-2.5, -0.0, 0.0, 3.0, np.nan, -np.inf, np.inf, 1e-40], np.float32)
     assert_same(T(x).sign(), np.sign(x))
     xi = np.array([-5, 0, 7, np.iinfo(np.int64).min], np.int64)
@@ -731,22 +725,22 @@ def check_log(x, dt):
 
 
 @pytest.mark.parametrize("lo,hi", [(-100.0, 100.0), (-1.0, 1.0), (-1e-3, 1e-3), (80.0, 88.8), (-104.5, -80.0)])
-def test_exp_float32_uniform(isa, rng, lo, hi):
+def test_exp_float32_uniform(backend, rng, lo, hi):
     check_exp(rng.uniform(lo, hi, 20011), np.float32)
 
 
 @pytest.mark.parametrize("lo,hi", [(-745.5, 710.0), (-1.0, 1.0), (-1e-6, 1e-6), (700.0, 710.0), (-746.0, -700.0)])
-def test_exp_float64_uniform(isa, rng, lo, hi):
+def test_exp_float64_uniform(backend, rng, lo, hi):
     check_exp(rng.uniform(lo, hi, 4001), np.float64)
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_exp_logspace(isa, dt):
+def test_exp_logspace(backend, dt):
     mag = np.logspace(-40 if dt == np.float32 else -300, np.log10(800), 4001 if dt == np.float32 else 1501)
     check_exp(np.concatenate([mag, -mag]), dt)
 
 
-def test_exp_float32_random_bits(isa, rng):
+def test_exp_float32_random_bits(backend, rng):
     # every float32 bit pattern class (huge, tiny, subnormal, negative), NaN/inf included
     bits = rng.integers(0, 2 ** 32, 50021, dtype=np.uint64).astype(np.uint32)
     check_exp(bits.view(np.float32), np.float32)
@@ -766,14 +760,14 @@ EXP_SPECIAL_F64 = [0.0, -0.0, 1.0, -1.0, 1e-17, -1e-17, 5e-324, 2.22507385850720
 @pytest.mark.parametrize("dt,values", [(np.float32, EXP_SPECIAL_F32), (np.float64, EXP_SPECIAL_F64)],
                          ids=["float32", "float64"])
 @pytest.mark.parametrize("length", [1, 64])  # scalar tail vs SIMD body
-def test_exp_special_values(isa, dt, values, length):
+def test_exp_special_values(backend, dt, values, length):
     x = np.asarray(values, dt)
     for v in x:
         check_exp(np.full(length, v, dt), dt)
     check_exp(x, dt)
 
 
-def test_exp_overflow_underflow_exact(isa):
+def test_exp_overflow_underflow_exact(backend):
     f32 = N(T(np.array([88.8, 89.0, 1e30, -104.0, -110.0, -1e30, 88.7], np.float32)).exp())
     assert np.isposinf(f32[:3]).all()
     np.testing.assert_array_equal(f32[3:6], [0.0, 0.0, 0.0])
@@ -794,7 +788,7 @@ def test_exp_overflow_underflow_exact(isa):
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_log_wide_range(isa, rng, dt):
+def test_log_wide_range(backend, rng, dt):
     fi = np.finfo(dt)
     lo, hi = np.log(float(fi.smallest_subnormal)), np.log(float(fi.max))
     x = np.exp(rng.uniform(lo, hi, 40009 if dt == np.float32 else 6007)).astype(dt)
@@ -803,16 +797,16 @@ def test_log_wide_range(isa, rng, dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("lo,hi", [(0.5, 2.0), (0.999, 1.001), (0.7, 0.72), (1.4, 1.42)])
-def test_log_near_one(isa, rng, dt, lo, hi):
+def test_log_near_one(backend, rng, dt, lo, hi):
     check_log(rng.uniform(lo, hi, 20011 if dt == np.float32 else 3001), dt)
 
 
-def test_log_float32_random_bits(isa, rng):
+def test_log_float32_random_bits(backend, rng):
     bits = rng.integers(0, 2 ** 32, 50021, dtype=np.uint64).astype(np.uint32)
     check_log(bits.view(np.float32), np.float32)
 
 
-def test_log_float64_random_positive_bits(isa, rng):
+def test_log_float64_random_positive_bits(backend, rng):
     bits = rng.integers(0, 0x7FF0000000000000, 6007, dtype=np.uint64)
     check_log(bits.view(np.float64), np.float64)
 
@@ -828,7 +822,7 @@ def _special_log(dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("length", [1, 64])
-def test_log_special_values(isa, dt, length):
+def test_log_special_values(backend, dt, length):
     x = np.asarray(_special_log(dt), dt)
     for v in x:
         check_log(np.full(length, v, dt), dt)
@@ -840,7 +834,7 @@ def test_log_special_values(isa, dt, length):
 
 
 @pytest.mark.parametrize("dt", [np.bool_, np.int32, np.int64], ids=lambda d: np.dtype(d).name)
-def test_exp_log_of_integers_are_float32(isa, dt):
+def test_exp_log_of_integers_are_float32(backend, dt):
     x = np.array([0, 1, 1, 0, 1], dt) if dt == np.bool_ else np.array([0, 1, 2, 10, 50, -3, 88, 89], dt)
     e = T(x).exp()
     assert e.dtype == dlcore.float32
@@ -851,7 +845,7 @@ def test_exp_log_of_integers_are_float32(isa, dt):
         assert_ulp(N(lg), exact("log", np.float32, x), np.float32, EXPLOG_ULP)
 
 
-def test_exp_log_parallel_and_strided(isa, threads, rng):
+def test_exp_log_parallel_and_strided(backend, threads, rng):
     x = rng.uniform(-80, 80, 200006).astype(np.float32)
     check_exp(x, np.float32)
     tv = T(x)[::-2]
@@ -867,7 +861,7 @@ def test_exp_log_parallel_and_strided(isa, threads, rng):
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_exp_log_roundtrip(isa, dt):
+def test_exp_log_roundtrip(backend, dt):
     # log(exp(x)(1 + d)) = x + d with |d| <= 2.5 eps, plus log's own 2.5 ulp(x) <= 2.5 eps |x|
     x = np.linspace(-20, 20, 1001).astype(dt)
     eps = float(np.finfo(dt).eps)
@@ -882,7 +876,7 @@ def test_exp_log_roundtrip(isa, dt):
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("op", MINMAX)
-def test_maximum_minimum_nan(isa, rng, op, dt):
+def test_maximum_minimum_nan(backend, rng, op, dt):
     a = np.array([np.nan, 1.0, np.nan, 2.0, -np.inf, np.inf, np.nan, 0.0], dt)
     b = np.array([1.0, np.nan, np.nan, 3.0, np.nan, -np.inf, -np.inf, -0.0], dt)
     f = NP_BINARY[op]
@@ -902,7 +896,7 @@ def test_maximum_minimum_nan(isa, rng, op, dt):
 
 @pytest.mark.parametrize("dt", [np.int32, np.int64, np.bool_], ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("op", MINMAX)
-def test_maximum_minimum_ints(isa, rng, op, dt):
+def test_maximum_minimum_ints(backend, rng, op, dt):
     a, b = data(rng, (3, 41), dt), data(rng, (41,), dt)
     assert_same(getattr(dlcore, op)(T(a), T(b)), NP_BINARY[op](a, b))
 
@@ -910,7 +904,7 @@ def test_maximum_minimum_ints(isa, rng, op, dt):
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
 @pytest.mark.parametrize("lo,hi", [(-1.0, 1.0), (None, 0.5), (-0.5, None), (2.0, -2.0), (0.25, 0.25), (None, None),
                                    (-np.inf, np.inf), (3.0, None), (None, -3.0)], ids=str)
-def test_clip_float(isa, rng, dt, lo, hi):
+def test_clip_float(backend, rng, dt, lo, hi):
     x = (rng.standard_normal(1031) * 2).astype(dt)
     x[::17] = np.nan
     x[5] = np.inf
@@ -925,7 +919,7 @@ def test_clip_float(isa, rng, dt, lo, hi):
 
 
 @pytest.mark.parametrize("dt", FLOATS, ids=lambda d: np.dtype(d).name)
-def test_clip_nan_bound_propagates(isa, dt):
+def test_clip_nan_bound_propagates(backend, dt):
     # NumPy: clip(x, nan, hi) is minimum(maximum(x, nan), hi) -> NaN everywhere
     x = np.array([-1.0, 0.0, 2.0, 5.0] * 5, dt)
     with np.errstate(all="ignore"):
@@ -934,7 +928,7 @@ def test_clip_nan_bound_propagates(isa, dt):
 
 
 @pytest.mark.parametrize("dt", INTS, ids=lambda d: np.dtype(d).name)
-def test_clip_int(isa, rng, dt):
+def test_clip_int(backend, rng, dt):
     x = rng.integers(-20, 21, 97).astype(dt)
     assert_same(T(x).clip(-5, 7), np.clip(x, -5, 7).astype(dt))
     assert_same(T(x).clip(min=3), np.clip(x, 3, None).astype(dt))
@@ -946,7 +940,7 @@ def test_clip_int(isa, rng, dt):
 
 
 @pytest.mark.parametrize("dt", INTS, ids=lambda d: np.dtype(d).name)
-def test_clip_int_with_integral_float_bound_is_float32(isa, dt):
+def test_clip_int_with_integral_float_bound_is_float32(backend, dt):
     # a Python float bound lifts an integer tensor to float32 (PyTorch: clamp(int_tensor, min=2.0) is float32),
     # whether or not the float has a fractional part
     x = np.arange(-4, 5).astype(dt)
@@ -954,7 +948,7 @@ def test_clip_int_with_integral_float_bound_is_float32(isa, dt):
     assert_same(T(x).clip(-1.0, 1.0), np.clip(x.astype(np.float32), np.float32(-1.0), np.float32(1.0)))
 
 
-def test_clip_parallel(isa, threads, rng):
+def test_clip_parallel(backend, threads, rng):
     x = rng.standard_normal(100003).astype(np.float32)
     x[::1000] = np.nan
     assert_same(T(x).clip(-0.5, 0.5), np.clip(x, np.float32(-0.5), np.float32(0.5)))
@@ -972,14 +966,14 @@ def test_clip_parallel(isa, threads, rng):
 @pytest.mark.parametrize("dta,dtb", [(np.float32, np.float32), (np.int32, np.float32), (np.float32, np.float64),
                                      (np.int64, np.int32), (np.bool_, np.bool_), (np.bool_, np.int64)],
                          ids=lambda d: np.dtype(d).name)
-def test_where_broadcasting(isa, rng, sc, sa, sb, dta, dtb):
+def test_where_broadcasting(backend, rng, sc, sa, sb, dta, dtb):
     c = rng.random(sc) < 0.5
     a, b = data(rng, sa, dta), data(rng, sb, dtb)
     got = dlcore.where(T(c), T(a), T(b))
     assert_same(got, np.where(c, a, b).astype(promote(dta, dtb)), promote(dta, dtb))
 
 
-def test_where_scalars(isa, rng):
+def test_where_scalars(backend, rng):
     c = rng.random((4, 9)) < 0.5
     x = data(rng, (4, 9), np.float32)
     xi = data(rng, (4, 9), np.int32)
@@ -993,7 +987,7 @@ def test_where_scalars(isa, rng):
     assert_same(dlcore.where(T(c), T(c), True), np.where(c, c, True))
 
 
-def test_where_nonbool_condition_and_nan(isa, rng):
+def test_where_nonbool_condition_and_nan(backend, rng):
     ci = rng.integers(-2, 3, 41).astype(np.int64)
     cf = np.array([0.0, np.nan, -0.0, 2.0, 0.5] * 8 + [0.0], np.float32)
     a = rng.standard_normal(41).astype(np.float32)
@@ -1002,7 +996,7 @@ def test_where_nonbool_condition_and_nan(isa, rng):
     assert_same(dlcore.where(T(cf), T(a), T(b)), np.where(cf, a, b))
 
 
-def test_where_noncontiguous_and_parallel(isa, threads, rng):
+def test_where_noncontiguous_and_parallel(backend, threads, rng):
     c = rng.random((331, 317)) < 0.3
     a = rng.standard_normal((317, 331)).astype(np.float32)
     b = rng.standard_normal((331, 634)).astype(np.float32)
