@@ -17,9 +17,11 @@ Method (the one of /work/shared/notes/perf-anchors.md, scaled down):
     which some runnable task waited for a CPU (Linux PSI, /proc/pressure/cpu; without PSI,
     the cores other processes used, from /proc/stat ticks).  More than 10% means another
     process (or an unpinned pool) competed with ours: the sample is retaken after a quiet
-    gate (0.1 s windows until the cores we need are free, at most 15 s per sample and 45 s
-    per run), up to `retries` times, and else kept and counted as forced.  Tables mark a
-    cell whose samples were mostly forced with '!'.
+    gate (0.1 s windows until the cores we need are free, at most 15 s per sample and 30 s
+    per run), up to `retries` times, and else kept and counted as forced.  A sample that
+    runs past max(10 * min_time, 3x its calibration time) is cut short and counts as noisy
+    too, so a load spike cannot stretch the run.  Tables mark a cell whose samples were
+    mostly forced with '!'.
   * The garbage collector is off while timing (as in timeit).
 """
 import contextlib
@@ -112,7 +114,7 @@ def pinned_threads(n):
 _HZ = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 _NCPU = os.cpu_count() or 1
 GATE = {"max_wait_s": float(os.environ.get("DLCORE_BENCH_GATE_MAX_WAIT_S", "15")),   # per noisy sample
-        "total_max_s": float(os.environ.get("DLCORE_BENCH_GATE_TOTAL_S", "45")),     # per process
+        "total_max_s": float(os.environ.get("DLCORE_BENCH_GATE_TOTAL_S", "30")),     # per process
         "stall_frac": float(os.environ.get("DLCORE_BENCH_STALL_FRAC", "0.10")),
         "waited_s": 0.0, "noisy_tries": 0, "forced": 0}
 
@@ -204,36 +206,52 @@ def calibrate(fn, min_time=0.05, warmup=2):
         n = max(2 * n, int(math.ceil(n * min_time / 5 / max(dt, 1e-9) * 1.2)))
 
 
-def _sample(fn, n, threads, retries):
+def _timed_batch(fn, n, max_s):
+    """Runs fn n times in chunks; stops early once max_s has passed (a call became much slower
+    than when n was calibrated). Returns (seconds, calls done, cut short)."""
+    chunk = max(1, n // 8)
+    done = 0
+    t0 = time.perf_counter()
+    while done < n:
+        k = min(chunk, n - done)
+        for _ in range(k):
+            fn()
+        done += k
+        if done < n and time.perf_counter() - t0 > max_s:
+            return time.perf_counter() - t0, done, True
+    return time.perf_counter() - t0, done, False
+
+
+def _sample(fn, n, threads, retries, max_s):
     """One sample: (seconds per call, CPU-stall fraction, noisy tries, kept although noisy).
-    A noisy sample is taken again after waiting for the box to quieten, up to `retries` times."""
+    A noisy sample (other tasks waited for a CPU, or the batch ran past max_s) is taken again
+    after waiting for the box to quieten, up to `retries` times and while the run's waiting
+    budget lasts."""
     noisy = 0
     for attempt in range(retries + 1):
-        if n >= 2:
-            fn()  # re-warm after another contender ran (its pool may still spin)
+        if n >= 4:
+            fn()  # re-warm after another contender ran (its pool may still spin); skipped for slow fns
         p0 = _probe()
-        t0 = time.perf_counter()
-        for _ in range(n):
-            fn()
-        wall = time.perf_counter() - t0
+        wall, done, cut = _timed_batch(fn, n, max_s)
         stall, others = _contention(p0, _probe(), wall)
-        if not _noisy(stall, others, threads):
-            return wall / n, stall, noisy, False
+        if not cut and not _noisy(stall, others, threads):
+            return wall / done, stall, noisy, False
         noisy += 1
         GATE["noisy_tries"] += 1
         if attempt == retries or GATE["waited_s"] >= GATE["total_max_s"]:
             break  # out of retries, or of the run's waiting budget: keep it, flagged
         wait_quiet(threads)
     GATE["forced"] += 1
-    return wall / n, stall, noisy, True
+    return wall / done, stall, noisy, True
 
 
 class Result:
     """Samples (seconds per call) of one cell, with their median and minimum."""
-    __slots__ = ("samples", "inner", "noisy", "forced", "stalls")
+    __slots__ = ("samples", "inner", "noisy", "forced", "stalls", "calib_s")
 
     def __init__(self, inner):
         self.samples, self.inner, self.noisy, self.forced, self.stalls = [], inner, 0, 0, []
+        self.calib_s = 0.0
 
     @property
     def median(self):
@@ -262,7 +280,9 @@ def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=3):
             fn, th = cells[k]
             if th is not None:
                 set_threads(th)
+            t0 = time.perf_counter()
             res[k] = Result(calibrate(fn, min_time, warmup))
+            res[k].calib_s = (time.perf_counter() - t0) / max(1, res[k].inner)  # rough per-call bound
         thread_counts = sorted({cells[k][1] for k in keys}, key=lambda t: -1 if t is None else t)
         for r in range(rounds):
             order_t = thread_counts if r % 2 == 0 else thread_counts[::-1]
@@ -277,7 +297,8 @@ def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=3):
                 for k in group:
                     fn = cells[k][0]
                     s, stall, noisy, forced = _sample(fn, res[k].inner,
-                                                      th if th is not None else current_threads(), retries)
+                                                      th if th is not None else current_threads(), retries,
+                                                      max(10 * min_time, 3 * res[k].inner * res[k].calib_s))
                     res[k].samples.append(s)
                     res[k].stalls.append(stall)
                     res[k].noisy += noisy
@@ -426,7 +447,7 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
     rows = []
     for case in cases:
         t0 = time.perf_counter()
-        wait_quiet(max(threads), max_wait=5)
+        wait_quiet(max(threads), max_wait=3)
         fns = case["build"]()
         cells = {(c, t): (fn, t) for c, fn in fns.items() for t in threads}
         res = measure_many(cells, min_time, rounds, warmup)

@@ -22,9 +22,10 @@
 //       with 0xFF bytes (NaN for float) before each block.
 //
 //   DL_CHECK_LAUNCH();
-//       after a launch, in host code. nvcc: throws std::runtime_error when
-//       cudaGetLastError() reports a failed launch. Emulator: no-op; the
-//       launcher's caller reads simt::get_and_clear_error() instead.
+//       after a launch, in host code: throws std::runtime_error when the
+//       launch failed -- nvcc: cudaGetLastError(); emulator: the kernel bug it
+//       caught (simt::get_and_clear_error(): barrier divergence, deadlock,
+//       bad shuffle lane, bad launch shape, ...), so it reaches Python.
 //
 // and, for kernels that need more than 48 KiB of dynamic shared memory,
 //   DL_SET_MAX_DYNAMIC_SHARED(kernel, bytes);   // host code, before the launch
@@ -63,6 +64,9 @@ inline void cuda_check(cudaError_t err, const char* what, const char* file, int 
 
 #else  // the CPU emulator
 
+#include <stdexcept>
+#include <string>
+
 #include "simt/simt.h"
 
 // So that launchers can name the type; the emulator ignores streams.
@@ -74,7 +78,15 @@ typedef struct CUstream_st* cudaStream_t;
 
 #define DL_DYNAMIC_SHARED(T, name) T* name = reinterpret_cast<T*>(::simt::dynamic_shared())
 
-#define DL_CHECK_LAUNCH() ((void)0)
+namespace dl_compat {
+inline void emulator_check(const char* file, int line) {
+  const std::string err = ::simt::get_and_clear_error();
+  if (!err.empty())
+    throw std::runtime_error(std::string("CUDA kernel launch failed at ") + file + ":" + std::to_string(line) + ": " + err);
+}
+}  // namespace dl_compat
+
+#define DL_CHECK_LAUNCH() ::dl_compat::emulator_check(__FILE__, __LINE__)
 
 #define DL_SET_MAX_DYNAMIC_SHARED(kernel, bytes) \
   ::simt::set_max_dynamic_shared(reinterpret_cast<const void*>(kernel), static_cast<size_t>(bytes))

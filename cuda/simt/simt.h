@@ -94,6 +94,22 @@
 // __restrict__ is already a GNU keyword. __noinline__ is not defined: GNU
 // headers use __attribute__((__noinline__)).
 
+// `__shared__ alignas(16) T x[n];` is fine for nvcc, but with __shared__ =
+// `static thread_local` g++ rejects a standard attribute in the middle of the
+// decl-specifiers. So alignas becomes the equivalent GNU attribute, which may
+// stand anywhere; align_arg<X>() takes either a type or a value, as alignas
+// does. (libstdc++ compiles with this macro; -DSIMT_NO_ALIGNAS_MACRO turns
+// it off, then write __align__(n) after __shared__.)
+#ifndef SIMT_NO_ALIGNAS_MACRO
+namespace simt { namespace detail {
+template <class T>
+constexpr std::size_t align_arg() { return alignof(T); }
+template <std::size_t N>
+constexpr std::size_t align_arg() { return N; }
+}}  // namespace simt::detail
+#define alignas(...) __attribute__((aligned(::simt::detail::align_arg<__VA_ARGS__>())))
+#endif
+
 struct uint3 { unsigned int x, y, z; };
 struct dim3 {
   unsigned int x, y, z;
@@ -371,8 +387,11 @@ struct Rng {
   }
 };
 
+// What threadIdx reads outside a kernel (index 0, no worker).
+inline Fiber host_fiber;
+
 struct Tls {
-  Fiber* cur = nullptr;      // the running CUDA thread
+  Fiber* cur = &host_fiber;  // the running CUDA thread
   Worker* w = nullptr;       // the worker running a block on this OS thread
   uint3 block_idx{0, 0, 0};
   dim3 block_dim{1, 1, 1};
@@ -567,7 +586,7 @@ struct Worker {
     resumed(self);
   }
   void switch_to_main(Fiber* self) {
-    tls.cur = nullptr;
+    tls.cur = &host_fiber;
     self->low_water = static_cast<char*>(__builtin_frame_address(0));
     asan_start(&self->fake_stack, main_bottom, main_size);
     swap(self->ctx, main_ctx);
@@ -628,7 +647,7 @@ struct Worker {
       asan_start(nullptr, next->stack_lo, static_cast<size_t>(next->stack_hi - next->stack_lo));
       swap(self->ctx, next->ctx);
     } else {
-      tls.cur = nullptr;
+      tls.cur = &host_fiber;
       asan_start(nullptr, main_bottom, main_size);
       swap(self->ctx, main_ctx);
     }
@@ -650,7 +669,7 @@ struct Worker {
 #if SIMT_ASAN
     // A reused stack still carries the poisoned redzones of the frames that
     // were live when its previous fiber last switched away.
-    char* lo = std::max(f.stack_lo, f.low_water - 4096);
+    char* lo = f.low_water - f.stack_lo > 4096 ? f.low_water - 4096 : f.stack_lo;
     __asan_unpoison_memory_region(lo, static_cast<size_t>(f.stack_hi - lo));
 #endif
     f.low_water = top - 256;
@@ -676,14 +695,15 @@ struct Worker {
     f.ctx.uc.uc_stack.ss_sp = f.stack_lo;
     f.ctx.uc.uc_stack.ss_size = static_cast<size_t>(top - f.stack_lo);
     f.ctx.uc.uc_link = nullptr;
-    const uintptr_t a = reinterpret_cast<uintptr_t>(&f);
+    // makecontext passes int arguments: the pointer goes in two halves
+    const uint64_t a = static_cast<uint64_t>(reinterpret_cast<uintptr_t>(&f));
     makecontext(&f.ctx.uc, reinterpret_cast<void (*)()>(&uc_entry), 2, static_cast<unsigned>(a >> 32),
                 static_cast<unsigned>(a & 0xffffffffu));
 #endif
   }
 #if !SIMT_ASM_SWITCH
   static void uc_entry(unsigned hi, unsigned lo) {
-    fiber_entry(reinterpret_cast<void*>((static_cast<uintptr_t>(hi) << 32) | lo));
+    fiber_entry(reinterpret_cast<void*>(static_cast<uintptr_t>((static_cast<uint64_t>(hi) << 32) | lo)));
   }
 #endif
 
@@ -909,15 +929,24 @@ inline void Worker::run_block(LaunchState& Ls, unsigned long long b) {
   if (!ensure_stacks(n, Ls.stack_bytes)) {
     fail(nullptr, [] { return std::string("cannot map the fiber stacks (mmap failed)"); }, true);
     tls.w = nullptr;
+    tls.cur = &host_fiber;
     return;
   }
   if (Ls.smem) {
     if (!ensure_smem(Ls.smem)) {
       fail(nullptr, [] { return std::string("cannot allocate the dynamic shared memory"); }, true);
       tls.w = nullptr;
+      tls.cur = &host_fiber;
       return;
     }
+#if SIMT_ASAN
+    __asan_unpoison_memory_region(smem, smem_cap);
+#endif
     std::memset(smem, 0xFF, Ls.smem);  // poison: unwritten floats read as NaN
+#if SIMT_ASAN
+    // the reused arena may be larger than this launch asked for
+    __asan_poison_memory_region(smem + Ls.smem, smem_cap - Ls.smem);
+#endif
   }
   tls.smem = Ls.smem ? smem : nullptr;
   order = Ls.order;
@@ -952,7 +981,7 @@ inline void Worker::run_block(LaunchState& Ls, unsigned long long b) {
     run_fiber(f);
   }
   tls.w = nullptr;
-  tls.cur = nullptr;
+  tls.cur = &host_fiber;
   tls.smem = nullptr;
 }
 
@@ -1123,7 +1152,7 @@ inline void outside_kernel(const char* what, const char* file, int line) {
 // non-zero (n_out: number of threads that took part).
 inline int barrier(int pred, const char* what, const char* file, int line, int* n_out = nullptr) {
   Fiber* self = tls.cur;
-  if (!self) {
+  if (!self->w) {
     outside_kernel(what, file, line);
     return 0;
   }
@@ -1154,7 +1183,7 @@ inline int barrier(int pred, const char* what, const char* file, int line, int* 
 
 inline uint64_t warp_op(int op, unsigned mask, uint64_t val, int param, int width, const char* file, int line) {
   Fiber* self = tls.cur;
-  if (!self) {
+  if (!self->w) {
     outside_kernel(op_name(op), file, line);
     return 0;
   }
@@ -1231,7 +1260,7 @@ inline T from_bits(uint64_t b) {
 
 [[noreturn]] inline void trap(const char* file, int line) {
   Fiber* self = tls.cur;
-  if (!self) {
+  if (!self->w) {
     std::fprintf(stderr, "simt: __trap() at %s:%d outside a kernel\n", file, line);
     std::abort();
   }
@@ -1383,7 +1412,7 @@ SIMT_REDUCE(__reduce_xor_sync, unsigned, OP_RED_XOR)
 // waiting at this same __activemask call site.
 inline unsigned __activemask(const char* file = __builtin_FILE(), int line = __builtin_LINE()) {
   ::simt::detail::Fiber* self = ::simt::detail::tls.cur;
-  if (!self) return 1u;
+  if (!self->w) return 1u;
   ::simt::detail::Worker& w = *self->w;
   self->file = file;
   self->line = line;

@@ -100,7 +100,30 @@ __global__ void sum_last_block(const float* x, int n, float* partial, unsigned* 
   }
 }
 
-int main() {
+// Two blocks of one thread that each wait (bounded) for the other to arrive:
+// both see 2 only if the blocks run at the same time, on two OS threads.
+__global__ void concurrent_blocks(int* arrived, int* seen) {
+  atomicAdd(arrived, 1);
+  int v = 0;
+  for (long long spin = 0; spin < (1LL << 32); ++spin) {
+    v = atomicAdd(arrived, 0);
+    if (v == 2) break;
+    if ((spin & 1023) == 0 && clock64() < 0) break;  // keeps the loop from being optimised away
+  }
+  seen[blockIdx.x] = v;
+}
+
+int main(int argc, char** argv) {
+  if (argc > 1 && std::string(argv[1]) == "concurrent") {
+    int* arrived = dev_alloc<int>(1);
+    int* seen = dev_alloc<int>(2);
+    *arrived = 0;
+    seen[0] = seen[1] = -1;
+    DL_LAUNCH(concurrent_blocks, 2, 1, 0, 0, arrived, seen);
+    CHECK_LAUNCH_OK("concurrent_blocks");
+    CHECK(seen[0] == 2 && seen[1] == 2, "blocks did not run concurrently: %d %d", seen[0], seen[1]);
+    return finish("atomics concurrent");
+  }
   const int n = 100003;
   // 1. every atomic, many blocks
   {

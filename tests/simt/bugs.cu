@@ -73,6 +73,14 @@ __global__ void oob_write(float* out, int n) {
   if (i <= n) out[i] = 1.0f;  // SITE:oob  (should be i < n)
 }
 
+// Dynamic shared memory of 32 floats; thread 31 writes one past the end.
+__global__ void shared_overflow(float* out) {
+  DL_DYNAMIC_SHARED(float, s);
+  s[threadIdx.x + 1] = 1.0f;  // SITE:smem_oob  (s[threadIdx.x] intended)
+  __syncthreads();
+  out[threadIdx.x] = s[threadIdx.x];
+}
+
 // About 1 MiB of locals: far beyond a fiber stack.
 __global__ void stack_overflow(float* out) {
   volatile float big[256 * 1024];
@@ -101,6 +109,9 @@ int main(int argc, char** argv) {
     float* small = dev_alloc<float>(n);
     DL_LAUNCH(oob_write, 4, 32, 0, 0, small, n);
     dev_free(small);
+  } else if (mode == "shared_overflow") {
+    DL_LAUNCH(shared_overflow, 1, 32, 1024, 0, out);  // a larger arena first, as in a real program
+    DL_LAUNCH(shared_overflow, 1, 32, 32 * sizeof(float), 0, out);
   } else if (mode == "stack_overflow") DL_LAUNCH(stack_overflow, 1, 4, 0, 0, out);
   else {
     std::printf("unknown mode %s\n", mode.c_str());

@@ -80,7 +80,7 @@ template <bool SYNC>
 static double run_normalize(int rows, int ncols) {
   float* x = dev_alloc<float>(rows * ncols);
   float* y = dev_alloc<float>(rows * ncols);
-  for (int i = 0; i < rows * ncols; ++i) x[i] = 0.5f + hash_float(i) + 0.5f * (i / ncols);
+  for (int i = 0; i < rows * ncols; ++i) x[i] = 1.0f + hash_float(i) + 0.5f * (i / ncols);  // >= 0.5
   auto k = normalize_rows<SYNC>;
   DL_LAUNCH(k, rows, 256, 0, 0, x, y, ncols);
   CHECK_LAUNCH_OK("normalize_rows");

@@ -16,7 +16,7 @@ __global__ void half_written(float* out, int n) {
 
 // Static shared array: reverse each block's chunk, ragged last block.
 __global__ void reverse_chunks(const float* in, float* out, int n) {
-  __shared__ float s[256];
+  __shared__ alignas(16) float s[256];  // alignas after __shared__ is valid CUDA
   const int base = blockIdx.x * blockDim.x;
   const int len = min(static_cast<int>(blockDim.x), n - base);
   const int t = threadIdx.x;
@@ -109,6 +109,44 @@ __global__ void big_shared(float* out, int n) {
 
 __global__ void noop() {}
 
+struct alignas(16) Pair { float v; int i; };
+
+// Alignment of shared arrays declared with alignas / __align__.
+__global__ void shared_alignment(unsigned* out) {
+  __shared__ alignas(64) unsigned char raw[sizeof(Pair) * 8];
+  __shared__ __align__(32) float f[3];
+  __shared__ Pair pairs[4];
+  out[threadIdx.x] = static_cast<unsigned>(reinterpret_cast<uintptr_t>(raw) % 64 +
+                                           reinterpret_cast<uintptr_t>(f) % 32 +
+                                           reinterpret_cast<uintptr_t>(pairs) % 16);
+  raw[threadIdx.x] = 0;
+  f[threadIdx.x % 3] = 0;
+  pairs[threadIdx.x % 4].i = 0;
+}
+
+// Intrinsics and CUDA's min/max overloads (tolerances cover the GPU's
+// approximate fast-math versions).
+__global__ void intrinsics(const float* x, float* out, int* iout) {
+  const int t = threadIdx.x;
+  const float v = x[t];
+  out[t * 12 + 0] = __expf(v);
+  out[t * 12 + 1] = __logf(v + 2.0f);
+  out[t * 12 + 2] = __powf(v + 2.0f, 1.5f);
+  out[t * 12 + 3] = __fdividef(v, 3.0f);
+  out[t * 12 + 4] = rsqrtf(v + 2.0f);
+  out[t * 12 + 5] = __frcp_rn(v + 2.0f);
+  out[t * 12 + 6] = __fmaf_rn(v, 2.0f, 1.0f);
+  out[t * 12 + 7] = __ldg(&x[t]);
+  out[t * 12 + 8] = __int_as_float(__float_as_int(v));
+  out[t * 12 + 9] = __saturatef(v);
+  out[t * 12 + 10] = fminf(v, 0.25f) + fmaxf(v, -0.25f) + expf(v);
+  out[t * 12 + 11] = min(v, 0.5f) + max(v, -0.5f);
+  iout[t * 4 + 0] = min(t - 5, 3);
+  iout[t * 4 + 1] = static_cast<int>(max(static_cast<unsigned>(t), 7u));
+  iout[t * 4 + 2] = __popc(static_cast<unsigned>(t) * 0x01010101u);
+  iout[t * 4 + 3] = __clz(t + 1);
+}
+
 int main() {
   // 1. dynamic shared memory: written part correct; unwritten part poisoned
   //    (emulator) in every block, even blocks that reuse the same arena.
@@ -143,6 +181,14 @@ int main() {
       CHECK(out[i] == in[base + len - 1 - (i - base)], "reverse_chunks element %d", i);
     }
     dev_free(in);
+    dev_free(out);
+  }
+  {
+    unsigned* out = dev_alloc<unsigned>(8);
+    DL_LAUNCH(shared_alignment, 1, 8, 0, 0, out);
+    CHECK_LAUNCH_OK("shared_alignment");
+    for (int t = 0; t < 8; ++t) CHECK(out[t] == 0, "misaligned shared array (thread %d: %u)", t, out[t]);
+    CHECK(alignof(Pair) == 16, "alignas(16) struct");
     dev_free(out);
   }
   // 3. template kernels with a functor, launched through a local pointer
@@ -261,5 +307,54 @@ int main() {
     CHECK(out[0] == 16383.0f, "64 KiB dynamic shared: %g", out[0]);
     dev_free(out);
   }
+  // 9. intrinsics
+  {
+    const int n = 32;
+    float* x = dev_alloc<float>(n);
+    float* out = dev_alloc<float>(n * 12);
+    int* iout = dev_alloc<int>(n * 4);
+    for (int i = 0; i < n; ++i) x[i] = -1.5f + 0.1f * i;
+    DL_LAUNCH(intrinsics, 1, n, 0, 0, x, out, iout);
+    CHECK_LAUNCH_OK("intrinsics");
+    for (int t = 0; t < n; ++t) {
+      const double v = x[t];
+      const double want[12] = {std::exp(v), std::log(v + 2), std::pow(v + 2, 1.5), v / 3, 1 / std::sqrt(v + 2),
+                               1 / (v + 2), v * 2 + 1, v, v, std::min(1.0, std::max(0.0, v)),
+                               std::min(v, 0.25) + std::max(v, -0.25) + std::exp(v), std::min(v, 0.5) + std::max(v, -0.5)};
+      for (int k = 0; k < 12; ++k)
+        CHECK(std::fabs(out[t * 12 + k] - want[k]) <= 1e-4 * (1 + std::fabs(want[k])), "intrinsic %d at x=%g: %g want %g",
+              k, v, out[t * 12 + k], want[k]);
+      unsigned pc = static_cast<unsigned>(t) * 0x01010101u;
+      int bits = 0;
+      for (; pc; pc &= pc - 1) ++bits;
+      int lz = 0;
+      while (lz < 32 && !((static_cast<unsigned>(t + 1) << lz) & 0x80000000u)) ++lz;
+      CHECK(iout[t * 4 + 0] == std::min(t - 5, 3) && iout[t * 4 + 1] == std::max(t, 7), "int min/max at %d", t);
+      CHECK(iout[t * 4 + 2] == bits && iout[t * 4 + 3] == lz, "__popc/__clz at %d", t);
+    }
+    dev_free(x);
+    dev_free(out);
+    dev_free(iout);
+  }
+#ifdef SIMT_EMULATOR
+  // 10. the emulator's settings API
+  {
+    const std::string before = simt::schedule();
+    CHECK(!simt::set_schedule("sideways"), "invalid schedule accepted");
+    CHECK(simt::schedule() == before, "invalid schedule changed the setting");
+    CHECK(simt::set_schedule("random:42") && simt::schedule() == "random:42", "set_schedule(random:42)");
+    int* out = dev_alloc<int>(64);
+    DL_LAUNCH(count_down, 1, 64, 0, 0, 200, out);
+    CHECK_LAUNCH_OK("launch under random:42");
+    CHECK(simt::set_schedule("") && simt::schedule() == before, "set_schedule(\"\") restores the environment's");
+    const int threads = simt::num_threads();
+    simt::set_num_threads(3);
+    CHECK(simt::num_threads() == 3, "set_num_threads(3)");
+    simt::set_num_threads(0);
+    CHECK(simt::num_threads() == threads, "set_num_threads(0) restores the default");
+    CHECK(simt::last_error().empty(), "stale error");
+    dev_free(out);
+  }
+#endif
   return finish("shared_mem");
 }
