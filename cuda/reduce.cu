@@ -37,7 +37,7 @@ template <class T> __device__ __forceinline__ T highest() {
 // Accumulators: add one element, combine with a partial covering later
 // indices, write the result.
 template <class T> struct Sum {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, long long>;
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, unsigned long long>;  // ints wrap
   using Out = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
   Acc v = 0;
   __device__ void add(T x, int64_t) { v += static_cast<Acc>(x); }

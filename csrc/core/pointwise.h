@@ -22,12 +22,24 @@ template <class T> DL_HD bool is_nan(T x) {
   else return false;
 }
 
+// Integer + - * wrap around on overflow, as in NumPy and PyTorch. C++ calls
+// signed overflow undefined, so it is computed in the unsigned type.
+template <class T, class = void> struct WrapType { using type = T; };
+template <class T>
+struct WrapType<T, std::enable_if_t<std::is_integral_v<T> && !std::is_same_v<T, bool>>> {
+  using type = std::make_unsigned_t<T>;
+};
+template <class T> using Wrap = typename WrapType<T>::type;
+template <class T> DL_HD T add(T a, T b) { return T(Wrap<T>(a) + Wrap<T>(b)); }
+template <class T> DL_HD T sub(T a, T b) { return T(Wrap<T>(a) - Wrap<T>(b)); }
+template <class T> DL_HD T mul(T a, T b) { return T(Wrap<T>(a) * Wrap<T>(b)); }
+
 // Integer power by squaring; a negative exponent gives 0, or +-1 for bases
 // +-1 (PyTorch's rule: the exact result truncated toward zero).
 template <class T> DL_HD T int_pow(T base, T exp) {
   if (exp < 0) return base == 1 ? T(1) : (base == -1 ? ((exp & 1) ? T(-1) : T(1)) : T(0));
   T r = 1;
-  while (exp) { if (exp & 1) r *= base; base *= base; exp >>= 1; }
+  while (exp) { if (exp & 1) r = mul(r, base); base = mul(base, base); exp >>= 1; }
   return r;
 }
 
@@ -37,9 +49,9 @@ using BinaryOut = std::conditional_t<is_comparison(op), bool, T>;
 
 template <BinaryOp op, class T, class Math>
 DL_HD BinaryOut<op, T> binary(T a, T b) {
-  if constexpr (op == BinaryOp::Add) return T(a + b);
-  else if constexpr (op == BinaryOp::Sub) return T(a - b);
-  else if constexpr (op == BinaryOp::Mul) return T(a * b);
+  if constexpr (op == BinaryOp::Add) return add(a, b);
+  else if constexpr (op == BinaryOp::Sub) return sub(a, b);
+  else if constexpr (op == BinaryOp::Mul) return mul(a, b);
   else if constexpr (op == BinaryOp::Div) return T(a / b);
   else if constexpr (op == BinaryOp::Pow) {
     if constexpr (std::is_floating_point_v<T>) return Math::pow(a, b);
@@ -79,16 +91,16 @@ template <UnaryOp op, class T> constexpr bool unary_supported() {
 
 template <UnaryOp op, class T, class Math>
 DL_HD T unary(T x) {
-  if constexpr (op == UnaryOp::Neg) return T(-x);
+  if constexpr (op == UnaryOp::Neg) return sub(T(0), x);
   else if constexpr (op == UnaryOp::Abs) {
     if constexpr (std::is_floating_point_v<T>) return Math::abs(x);  // abs(-0.0) = +0.0
-    else return x < T(0) ? T(-x) : x;
+    else return x < T(0) ? sub(T(0), x) : x;
   }
   else if constexpr (op == UnaryOp::Sign) {
     const T s = T((x > T(0)) - (x < T(0)));
     return is_nan(x) ? x : s;
   }
-  else if constexpr (op == UnaryOp::Square) return T(x * x);
+  else if constexpr (op == UnaryOp::Square) return mul(x, x);
   else if constexpr (op == UnaryOp::Reciprocal) return T(1) / x;
   else if constexpr (op == UnaryOp::Exp) return Math::exp(x);
   else if constexpr (op == UnaryOp::Log) return Math::log(x);

@@ -24,7 +24,7 @@ inline float exp_f32(float x) {
   // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick.
   const float magic = 12582912.0f;
   const float t = xc * 1.44269504088896341f + magic;
-  const int32_t n = bits<int32_t>(t) - bits<int32_t>(magic);
+  const int32_t n = static_cast<int32_t>(bits<uint32_t>(t) - bits<uint32_t>(magic));
   const float nf = t - magic;
   float r = xc - nf * 0.693359375f;
   r = r - nf * -2.12194440e-4f;
@@ -36,7 +36,9 @@ inline float exp_f32(float x) {
   p = p * r + 5.0000001201e-1f;
   p = p * r * r + r + 1.0f;
   const int32_t n1 = n >> 1, n2 = n - n1;
-  const float s1 = bits<float>((n1 + 127) << 23), s2 = bits<float>((n2 + 127) << 23);
+  // Unsigned shifts: for a NaN input n is garbage (the result is replaced
+  // below), and a signed shift of it would be undefined behaviour.
+  const float s1 = bits<float>(uint32_t(n1 + 127) << 23), s2 = bits<float>(uint32_t(n2 + 127) << 23);
   const float y = p * s1 * s2;
   return x != x ? x : y;
 }
@@ -45,7 +47,7 @@ inline double exp_f64(double x) {
   const double xc = x > 709.9 ? 709.9 : (x < -746.0 ? -746.0 : x);
   const double magic = 6755399441055744.0;  // 1.5 * 2^52
   const double t = xc * 1.4426950408889634073599 + magic;
-  const int64_t n = bits<int64_t>(t) - bits<int64_t>(magic);
+  const int64_t n = static_cast<int64_t>(bits<uint64_t>(t) - bits<uint64_t>(magic));
   const double nf = t - magic;
   double r = xc - nf * 6.93145751953125e-1;
   r = r - nf * 1.42860682030941723212e-6;
@@ -60,8 +62,9 @@ inline double exp_f64(double x) {
   qx = qx * rr + 2.00000000000000000009e0;
   const double e = 1.0 + 2.0 * (px / (qx - px));
   // n1 = floor(n / 2) with a logical shift of the biased (non-negative) n.
-  const int64_t n1 = static_cast<int64_t>(static_cast<uint64_t>(n + 2048) >> 1) - 1024, n2 = n - n1;
-  const double s1 = bits<double>((n1 + 1023) << 52), s2 = bits<double>((n2 + 1023) << 52);
+  const int64_t n1 = static_cast<int64_t>((static_cast<uint64_t>(n) + 2048) >> 1) - 1024;
+  const int64_t n2 = static_cast<int64_t>(static_cast<uint64_t>(n) - static_cast<uint64_t>(n1));
+  const double s1 = bits<double>(uint64_t(n1 + 1023) << 52), s2 = bits<double>(uint64_t(n2 + 1023) << 52);
   const double y = e * s1 * s2;
   return x != x ? x : y;
 }

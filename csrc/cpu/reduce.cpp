@@ -50,7 +50,9 @@ inline int64_t product(int n, const int64_t* size) {
 }
 
 template <class T> struct SumAcc {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  // Integers accumulate in uint64: the int64 result wraps on overflow (NumPy)
+  // without the undefined behaviour of signed overflow.
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, uint64_t>;
   using Out = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
   Acc sum = 0;
   void run(const T* x, int64_t n, int64_t) {
@@ -169,7 +171,7 @@ void reduce_outer(const ReduceProblem& p) {
           for (int64_t j = 0; j < n; ++j) acc[j] += static_cast<A>(x[j]);
         }
         Out* out = static_cast<Out*>(p.out) + row * Lk + j0;
-        for (int64_t j = 0; j < n; ++j) out[j] = static_cast<Out>(acc[j]);
+        for (int64_t j = 0; j < n; ++j) out[j] = static_cast<Out>(acc[j]);  // uint64 -> int64: wraps
       } else if constexpr (op == ReduceOp::Max || op == ReduceOp::Min) {
         T* out = static_cast<T*>(p.out) + row * Lk + j0;
         for (int64_t j = 0; j < n; ++j) out[j] = base[j];
