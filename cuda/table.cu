@@ -4,21 +4,13 @@
 
 namespace dlcore::cuda {
 
-void binary(BinaryOp, DType, const StridedLoop&);
-void unary(UnaryOp, DType, const StridedLoop&);
-void clip(DType, const StridedLoop&, double, double);
-void where(DType, const StridedLoop&);
-void copy(DType, DType, const StridedLoop&);
-void reduce(ReduceOp, DType, const ReduceProblem&);
-void arange(DType, void*, int64_t, double, double, int64_t, int64_t);
-void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);
-void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);
+DLCORE_DECLARE_KERNELS
 
 const KernelTable& kernel_table() {
 #if defined(__CUDACC__)
-  static const KernelTable table{"cuda", binary, unary, clip, where, copy, reduce, arange, uniform, normal};
+  static const KernelTable table = DLCORE_KERNEL_TABLE("cuda");
 #else
-  static const KernelTable table{"cuda-emulated", binary, unary, clip, where, copy, reduce, arange, uniform, normal};
+  static const KernelTable table = DLCORE_KERNEL_TABLE("cuda-emulated");
 #endif
   return table;
 }

@@ -8,6 +8,7 @@
 // has already checked; they never validate or throw.
 #pragma once
 #include <cstdint>
+#include <type_traits>
 #include "core/dtype.h"
 #include "core/loop.h"
 
@@ -25,6 +26,29 @@ enum class UnaryOp : uint8_t {
 };
 
 enum class ReduceOp : uint8_t { Sum, Max, Min, ArgMax, ArgMin };
+
+// Calls f(std::integral_constant<Op, op>{}) for the run-time op, so that a
+// backend instantiates one kernel per op from a single switch.
+template <class F>
+void dispatch_op(BinaryOp op, F&& f) {
+  switch (op) {
+#define DL_CASE(name) case BinaryOp::name: return f(std::integral_constant<BinaryOp, BinaryOp::name>{});
+    DL_CASE(Add) DL_CASE(Sub) DL_CASE(Mul) DL_CASE(Div) DL_CASE(Pow) DL_CASE(Maximum) DL_CASE(Minimum)
+    DL_CASE(Eq) DL_CASE(Ne) DL_CASE(Lt) DL_CASE(Le) DL_CASE(Gt) DL_CASE(Ge)
+    DL_CASE(LogicalAnd) DL_CASE(LogicalOr) DL_CASE(LogicalXor)
+#undef DL_CASE
+  }
+}
+
+template <class F>
+void dispatch_op(UnaryOp op, F&& f) {
+  switch (op) {
+#define DL_CASE(name) case UnaryOp::name: return f(std::integral_constant<UnaryOp, UnaryOp::name>{});
+    DL_CASE(Neg) DL_CASE(Abs) DL_CASE(Sign) DL_CASE(Square) DL_CASE(Reciprocal)
+    DL_CASE(Exp) DL_CASE(Log) DL_CASE(Sqrt) DL_CASE(Rsqrt) DL_CASE(LogicalNot)
+#undef DL_CASE
+  }
+}
 
 // A reduction over a contiguous input, its dims merged into groups that are
 // either all kept or all reduced. The output is contiguous over the kept
@@ -64,6 +88,20 @@ struct KernelTable {
 };
 
 }  // namespace dlcore
+
+// The kernels every backend defines in its own namespace, and its table of them.
+#define DLCORE_DECLARE_KERNELS                                                    \
+  void binary(BinaryOp, DType, const StridedLoop&);                               \
+  void unary(UnaryOp, DType, const StridedLoop&);                                 \
+  void clip(DType, const StridedLoop&, double, double);                           \
+  void where(DType, const StridedLoop&);                                          \
+  void copy(DType, DType, const StridedLoop&);                                    \
+  void reduce(ReduceOp, DType, const ReduceProblem&);                             \
+  void arange(DType, void*, int64_t, double, double, int64_t, int64_t);           \
+  void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);        \
+  void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);
+#define DLCORE_KERNEL_TABLE(name) \
+  KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal }
 
 #define DLCORE_DECLARE_ISA(isa) \
   namespace dlcore::cpu::isa { const ::dlcore::KernelTable& kernel_table(); }

@@ -103,22 +103,11 @@ void unary_op(DType dt, const StridedLoop& loop) {
 }  // namespace
 
 void binary(BinaryOp op, DType dt, const StridedLoop& loop) {
-  switch (op) {
-#define DL_CASE(name) case BinaryOp::name: return binary_op<BinaryOp::name>(dt, loop);
-    DL_CASE(Add) DL_CASE(Sub) DL_CASE(Mul) DL_CASE(Div) DL_CASE(Pow) DL_CASE(Maximum) DL_CASE(Minimum)
-    DL_CASE(Eq) DL_CASE(Ne) DL_CASE(Lt) DL_CASE(Le) DL_CASE(Gt) DL_CASE(Ge)
-    DL_CASE(LogicalAnd) DL_CASE(LogicalOr) DL_CASE(LogicalXor)
-#undef DL_CASE
-  }
+  dispatch_op(op, [&](auto tag) { binary_op<decltype(tag)::value>(dt, loop); });
 }
 
 void unary(UnaryOp op, DType dt, const StridedLoop& loop) {
-  switch (op) {
-#define DL_CASE(name) case UnaryOp::name: return unary_op<UnaryOp::name>(dt, loop);
-    DL_CASE(Neg) DL_CASE(Abs) DL_CASE(Sign) DL_CASE(Square) DL_CASE(Reciprocal)
-    DL_CASE(Exp) DL_CASE(Log) DL_CASE(Sqrt) DL_CASE(Rsqrt) DL_CASE(LogicalNot)
-#undef DL_CASE
-  }
+  dispatch_op(op, [&](auto tag) { unary_op<decltype(tag)::value>(dt, loop); });
 }
 
 void clip(DType dt, const StridedLoop& loop, double lo, double hi) {
