@@ -12,6 +12,11 @@ namespace dlcore::cuda {
 constexpr int kThreads = 256;     // threads per block of the elementwise kernels
 constexpr int64_t kMaxBlocks = 4096;  // grid-stride loops cover the rest
 
+// The stream every dlcore kernel and copy on the current device runs on: one
+// non-blocking stream per device, so work is ordered on it and the caching
+// allocator may hand a freed block to the next kernel at once (cuda/runtime.cu).
+cudaStream_t current_stream();
+
 inline int blocks_for(int64_t n) {
   const int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<int>(b < 1 ? 1 : (b > kMaxBlocks ? kMaxBlocks : b));

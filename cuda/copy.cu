@@ -25,7 +25,7 @@ void copy(DType dst, DType src, const StridedLoop& loop) {
   dispatch_dtype(dst, [&](auto dtag) {
     dispatch_dtype(src, [&](auto stag) {
       auto kernel = copy_kernel<decltype(dtag), decltype(stag)>;
-      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, loop, n);
+      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n);
       DL_CHECK_LAUNCH();
     });
   });

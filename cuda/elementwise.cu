@@ -57,7 +57,7 @@ void binary_op(DType dt, const StridedLoop& loop) {
     using T = decltype(tag);
     if constexpr (pointwise::binary_supported<op, T>()) {
       auto kernel = binary_kernel<op, T>;
-      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, loop, n);
+      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n);
       DL_CHECK_LAUNCH();
     }
   });
@@ -70,7 +70,7 @@ void unary_op(DType dt, const StridedLoop& loop) {
     using T = decltype(tag);
     if constexpr (pointwise::unary_supported<op, T>()) {
       auto kernel = unary_kernel<op, T>;
-      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, loop, n);
+      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n);
       DL_CHECK_LAUNCH();
     }
   });
@@ -95,7 +95,7 @@ void clip(DType dt, const StridedLoop& loop, double lo, double hi) {
     using T = decltype(tag);
     if constexpr (!std::is_same_v<T, bool>) {
       auto kernel = clip_kernel<T>;
-      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, loop, n, static_cast<T>(lo), static_cast<T>(hi));
+      DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n, static_cast<T>(lo), static_cast<T>(hi));
       DL_CHECK_LAUNCH();
     }
   });
@@ -106,7 +106,7 @@ void where(DType dt, const StridedLoop& loop) {
   if (n == 0) return;
   dispatch_dtype(dt, [&](auto tag) {
     auto kernel = where_kernel<decltype(tag)>;
-    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, loop, n);
+    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n);
     DL_CHECK_LAUNCH();
   });
 }

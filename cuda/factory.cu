@@ -46,7 +46,7 @@ void uniform(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, dou
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       auto kernel = uniform_kernel<T>;
-      DL_LAUNCH(kernel, blocks_for((n + 1) / 2), kThreads, 0, 0, static_cast<T*>(out), n, seed, offset,
+      DL_LAUNCH(kernel, blocks_for((n + 1) / 2), kThreads, 0, current_stream(), static_cast<T*>(out), n, seed, offset,
                 static_cast<T>(lo), static_cast<T>(hi - lo));
       DL_CHECK_LAUNCH();
     }
@@ -59,7 +59,7 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       auto kernel = normal_kernel<T>;
-      DL_LAUNCH(kernel, blocks_for((n + 1) / 2), kThreads, 0, 0, static_cast<T*>(out), n, seed, offset, mean, std);
+      DL_LAUNCH(kernel, blocks_for((n + 1) / 2), kThreads, 0, current_stream(), static_cast<T*>(out), n, seed, offset, mean, std);
       DL_CHECK_LAUNCH();
     }
   });
@@ -70,7 +70,7 @@ void arange(DType dt, void* out, int64_t n, double start, double step, int64_t i
   dispatch_dtype(dt, [&](auto tag) {
     using T = decltype(tag);
     auto kernel = arange_kernel<T>;
-    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, 0, static_cast<T*>(out), n, start, step, int_start, int_step);
+    DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), static_cast<T*>(out), n, start, step, int_start, int_step);
     DL_CHECK_LAUNCH();
   });
 }

@@ -141,10 +141,10 @@ void launch(const ReduceProblem& p) {
   if (p.inner_reduced) {
     auto kernel = reduce_inner_kernel<Acc, T>;
     const int blocks = static_cast<int>(outputs < kMaxBlocks ? outputs : kMaxBlocks);
-    DL_LAUNCH(kernel, blocks, kReduceThreads, 0, 0, p, outputs);
+    DL_LAUNCH(kernel, blocks, kReduceThreads, 0, current_stream(), p, outputs);
   } else {
     auto kernel = reduce_outer_kernel<Acc, T>;
-    DL_LAUNCH(kernel, blocks_for(outputs), kThreads, 0, 0, p, outputs);
+    DL_LAUNCH(kernel, blocks_for(outputs), kThreads, 0, current_stream(), p, outputs);
   }
   DL_CHECK_LAUNCH();
 }

@@ -50,6 +50,18 @@ void raw_free(int, void* p) { std::free(p); }
 constexpr int kMaxDevices = 16;
 constexpr size_t kRound = 512;
 
+#if defined(__CUDACC__)
+cudaStream_t device_stream(int device) {
+  static std::once_flag once[kMaxDevices];
+  static cudaStream_t streams[kMaxDevices];
+  std::call_once(once[device], [device] {
+    check(cudaSetDevice(device), "cudaSetDevice");
+    check(cudaStreamCreateWithFlags(&streams[device], cudaStreamNonBlocking), "cudaStreamCreate");
+  });
+  return streams[device];
+}
+#endif
+
 class CachingAllocator {
  public:
   void* allocate(int device, size_t nbytes) {
@@ -136,6 +148,24 @@ CachingAllocator& allocator() {
 
 }  // namespace
 
+cudaStream_t current_stream() {
+#if defined(__CUDACC__)
+  int device = 0;
+  check(cudaGetDevice(&device), "cudaGetDevice");
+  return device_stream(device);
+#else
+  return nullptr;  // the emulator runs each launch to completion
+#endif
+}
+
+void set_device(int device) {
+#if defined(__CUDACC__)
+  check(cudaSetDevice(device), "cudaSetDevice");
+#else
+  (void)device;
+#endif
+}
+
 bool emulated() {
 #if defined(__CUDACC__)
   return false;
@@ -169,7 +199,12 @@ void copy(void* dst, const void* src, size_t nbytes, int kind, int device) {
   check(cudaSetDevice(device), "cudaSetDevice");
   const cudaMemcpyKind k = kind == 0 ? cudaMemcpyHostToDevice
                                      : kind == 1 ? cudaMemcpyDeviceToHost : cudaMemcpyDeviceToDevice;
-  check(cudaMemcpy(dst, src, nbytes, k), "cudaMemcpy");
+  // On the device's stream, after the kernels that produced the data; a copy
+  // that touches host memory completes before returning (the host buffer may
+  // be freed or read right after).
+  cudaStream_t s = device_stream(device);
+  check(cudaMemcpyAsync(dst, src, nbytes, k, s), "cudaMemcpyAsync");
+  if (k != cudaMemcpyDeviceToDevice) check(cudaStreamSynchronize(s), "cudaStreamSynchronize");
 #else
   (void)kind;
   (void)device;
@@ -179,8 +214,7 @@ void copy(void* dst, const void* src, size_t nbytes, int kind, int device) {
 
 void synchronize(int device) {
 #if defined(__CUDACC__)
-  check(cudaSetDevice(device), "cudaSetDevice");
-  check(cudaDeviceSynchronize(), "cudaDeviceSynchronize");
+  check(cudaStreamSynchronize(device_stream(device)), "cudaStreamSynchronize");
 #else
   (void)device;  // the emulator runs every launch to completion
 #endif

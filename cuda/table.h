@@ -22,6 +22,7 @@ struct MemoryStats {
 
 bool emulated();
 int device_count();
+void set_device(int device);
 void* allocate(int device, size_t nbytes);
 void release(int device, void* ptr);
 void copy(void* dst, const void* src, size_t nbytes, int kind, int device);  // kind: 0 H2D, 1 D2H, 2 D2D

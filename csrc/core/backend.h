@@ -18,11 +18,12 @@ struct DeviceBackend {
   void (*release)(int device, void* ptr);
   void (*copy)(void* dst, const void* src, size_t nbytes, CopyKind kind, int device);
   void (*synchronize)(int device);
+  void (*set_device)(int device);         // makes `device` current for the kernels that follow
   const KernelTable* kernels;            // the device's kernels, same contract as the CPU's
 };
 
 // The version guards against a _C_cuda built from other sources than _C.
-constexpr int kBackendAbiVersion = 2;
+constexpr int kBackendAbiVersion = 3;
 void register_backend(DeviceType type, const DeviceBackend* backend);
 // The registered backend for a device, or a clear error when there is none.
 const DeviceBackend& backend_for(Device device, const char* op);

@@ -35,9 +35,10 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
 
 const KernelTable& kernels_for(const char* op, const Tensor& t) {
   if (t.device().is_cpu()) return cpu_kernels();
-  const KernelTable* k = backend_for(t.device(), op).kernels;
-  DL_CHECK(k != nullptr, NotImplementedError, "[", op, "] no ", t.device().str(), " kernels in this build");
-  return *k;
+  const DeviceBackend& be = backend_for(t.device(), op);
+  DL_CHECK(be.kernels != nullptr, NotImplementedError, "[", op, "] no ", t.device().str(), " kernels in this build");
+  be.set_device(t.device().index);
+  return *be.kernels;
 }
 
 DType scalar_dtype(const Scalar& s) {

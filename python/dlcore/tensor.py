@@ -151,6 +151,10 @@ class Tensor:
             # PyTorch cannot take negative strides (it aborts); copy first.
             raise BufferError("[__dlpack__] a view with negative strides cannot be exported; call .contiguous() first")
         t = _C.clone(self._t) if copy else self._t
+        if self.device.type == "cuda":
+            # dlcore's kernels run on its own stream: finish them before any consumer stream reads.
+            from . import cuda
+            cuda.synchronize(self.device.index)
         versioned = max_version is not None and max_version[0] >= 1
         return _C.to_dlpack(t, versioned)
 

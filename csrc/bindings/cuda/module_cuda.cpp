@@ -17,7 +17,8 @@ void copy_kind(void* dst, const void* src, size_t n, CopyKind kind, int device) 
 
 const DeviceBackend& backend() {
   static const DeviceBackend b{cuda::emulated() ? "cuda (emulated)" : "cuda", cuda::device_count, cuda::allocate,
-                               cuda::release, copy_kind, cuda::synchronize, &cuda::kernel_table()};
+                               cuda::release, copy_kind, cuda::synchronize, cuda::set_device,
+                               &cuda::kernel_table()};
   return b;
 }
 
