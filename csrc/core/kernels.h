@@ -66,6 +66,17 @@ struct ReduceProblem {
   void* out = nullptr;        // Sum: int64 for integer/bool input; ArgMax/ArgMin: int64
 };
 
+// C = A @ B for a batch of matrices. A is M x K, B is K x N, C is M x N,
+// each with its own element strides (rows, columns), so transposed views need
+// no copy. `batch` walks the broadcast batch shape with three operands
+// (C, A, B): its data pointers are the first matrices, its strides step
+// between matrices (0 where an operand is broadcast).
+struct GemmProblem {
+  int64_t M = 0, N = 0, K = 0;
+  int64_t a_rs = 0, a_cs = 0, b_rs = 0, b_cs = 0, c_rs = 0, c_cs = 0;  // elements
+  StridedLoop batch;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -85,6 +96,7 @@ struct KernelTable {
   // Counter-based random numbers: element i depends only on (seed, offset + i).
   void (*uniform)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi);
   void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);
+  void (*gemm)(DType dt, const GemmProblem& p);
 };
 
 }  // namespace dlcore
@@ -99,9 +111,10 @@ struct KernelTable {
   void reduce(ReduceOp, DType, const ReduceProblem&);                             \
   void arange(DType, void*, int64_t, double, double, int64_t, int64_t);           \
   void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);        \
-  void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);
+  void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);          \
+  void gemm(DType, const GemmProblem&);
 #define DLCORE_KERNEL_TABLE(name) \
-  KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal }
+  KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm }
 
 #define DLCORE_DECLARE_ISA(isa) \
   namespace dlcore::cpu::isa { const ::dlcore::KernelTable& kernel_table(); }

@@ -70,6 +70,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
 const char* binary_name(BinaryOp op);
 const char* unary_name(UnaryOp op);
 
+// --- matrix multiplication (gemm.cpp) --------------------------------------
+Tensor matmul(const Tensor& a, const Tensor& b);
+
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
 // PyTorch's dim=[] is "all", which is what these follow).

@@ -11,7 +11,7 @@ def _method_function(name):
     return fn
 
 
-_FUNCTIONS = ("add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
+_FUNCTIONS = ("matmul", "add", "sub", "mul", "div", "pow", "eq", "ne", "lt", "le", "gt", "ge", "logical_and", "logical_or",
               "logical_xor", "logical_not", "neg", "abs", "sign", "square", "reciprocal", "exp", "log", "sqrt",
               "rsqrt", "sum", "mean", "var", "std", "amax", "amin", "max", "min", "argmax", "argmin", "contiguous",
               "clone")

@@ -321,6 +321,8 @@ class Tensor:
         if self.dtype != bool_:
             raise TypeError(f"[invert] ~ is defined for bool tensors, got {self.dtype}")
         return _wrap(_C.logical_not(self._t))
+    def __matmul__(self, o): return _wrap(_C.matmul(self._t, _as_tensor(o, like=self)._t))
+    def __rmatmul__(self, o): return _wrap(_C.matmul(_as_tensor(o, like=self)._t, self._t))
     def __neg__(self): return _wrap(_C.neg(self._t))
     def __pos__(self): return self
     def __abs__(self): return _wrap(_C.abs(self._t))
@@ -336,6 +338,7 @@ class Tensor:
     def mul(self, o): return _binary("mul", self, o)
     def div(self, o): return _binary("div", self, o)
     def pow(self, o): return _binary("pow", self, o)
+    def matmul(self, o): return self @ o
     def maximum(self, o): return _binary("maximum", self, o)
     def minimum(self, o): return _binary("minimum", self, o)
     def eq(self, o): return _binary("eq", self, o)

@@ -1,0 +1,98 @@
+"""matmul / @ against NumPy on every backend: 1-D and batched operands with
+broadcasting, transposed and strided views (passed without copies), empty
+sizes, every numeric dtype, and the errors."""
+import numpy as np
+import pytest
+
+import backends
+import dlcore
+
+T, N = backends.tensor, backends.array
+
+
+def tol(dtype, k):
+    """Dot products of length k: each of the k roundings may err by eps/2 of a partial sum."""
+    if np.dtype(dtype).kind in "iu":
+        return dict(rtol=0, atol=0)
+    eps = np.finfo(dtype).eps
+    return dict(rtol=2 * eps * max(k, 1), atol=2 * eps * max(k, 1))
+
+
+def check(a, b, got):
+    ref = np.matmul(a.astype(np.float64), b.astype(np.float64)) if a.dtype.kind == "f" else np.matmul(a, b)
+    k = a.shape[-1]
+    np.testing.assert_allclose(N(got), ref.astype(got.numpy().dtype if got.device == "cpu" else ref.dtype),
+                               **tol(a.dtype, k))
+    assert got.shape == ref.shape
+
+
+SHAPES = [
+    ((3,), (3,)), ((4,), (4, 5)), ((4, 5), (5,)), ((1, 1), (1, 1)), ((7, 13), (13, 5)), ((2, 3, 4), (4, 6)),
+    ((2, 1, 3, 4), (5, 4, 6)), ((6,), (2, 6, 3)), ((2, 4, 6), (6,)), ((17, 31), (31, 1)), ((1, 64), (64, 97)),
+]
+
+
+@pytest.mark.parametrize("sa,sb", SHAPES)
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_matmul_shapes(backend, rng, sa, sb, dtype):
+    a, b = rng.standard_normal(sa).astype(dtype), rng.standard_normal(sb).astype(dtype)
+    check(a, b, T(a) @ T(b))
+
+
+@pytest.mark.parametrize("dtype", [np.int32, np.int64])
+def test_matmul_integers(backend, rng, dtype):
+    a, b = rng.integers(-9, 10, (5, 7)).astype(dtype), rng.integers(-9, 10, (7, 3)).astype(dtype)
+    got = T(a) @ T(b)
+    assert got.dtype == dlcore.dtype(dtype)
+    np.testing.assert_array_equal(N(got), a @ b)
+
+
+@pytest.mark.parametrize("ta,tb", [(False, False), (True, False), (False, True), (True, True)])
+def test_transposed_views(backend, rng, ta, tb):
+    # All four transpose cases go to the kernel as strided views.
+    a = rng.standard_normal((6, 9) if not ta else (9, 6)).astype(np.float32)
+    b = rng.standard_normal((9, 5) if not tb else (5, 9)).astype(np.float32)
+    A, B = T(a), T(b)
+    A, a = (A.T, a.T) if ta else (A, a)
+    B, b = (B.T, b.T) if tb else (B, b)
+    check(a, b, A @ B)
+
+
+def test_strided_and_broadcast_batch_views(backend, rng):
+    a = rng.standard_normal((3, 8, 10)).astype(np.float64)
+    b = rng.standard_normal((10, 12)).astype(np.float64)
+    A, B = T(a), T(b)
+    check(a[:, ::2, 1::3], b[1::3, ::-1], A[:, ::2, 1::3] @ B[1::3, ::-1])
+    check(a, np.broadcast_to(b, (3, 10, 12)), A @ B.expand(3, 10, 12))
+
+
+def test_mixed_dtypes_promote(backend, rng):
+    a, b = rng.standard_normal((3, 4)).astype(np.float32), rng.integers(0, 5, (4, 2))
+    got = T(a) @ T(b)
+    assert got.dtype == dlcore.float32
+    np.testing.assert_allclose(N(got), a @ b.astype(np.float32), rtol=1e-5)
+
+
+@pytest.mark.parametrize("sa,sb", [((0, 3), (3, 4)), ((2, 0), (0, 3)), ((3, 4), (4, 0)), ((0, 2, 3), (3, 1))])
+def test_empty(backend, sa, sb):
+    a, b = np.ones(sa, np.float32), np.ones(sb, np.float32)
+    got = T(a) @ T(b)
+    np.testing.assert_array_equal(N(got), a @ b)
+
+
+def test_method_function_and_numpy_operands(rng):
+    a, b = rng.standard_normal((2, 3)).astype(np.float32), rng.standard_normal((3, 2)).astype(np.float32)
+    for got in (dlcore.tensor(a).matmul(dlcore.tensor(b)), dlcore.matmul(dlcore.tensor(a), dlcore.tensor(b)),
+                dlcore.tensor(a) @ b):
+        np.testing.assert_allclose(got.numpy(), a @ b, rtol=1e-5)
+
+
+def test_errors():
+    with pytest.raises(ValueError, match=r"^\[matmul\] shapes \(2, 3\) and \(4, 5\) cannot be multiplied"):
+        dlcore.ones(2, 3) @ dlcore.ones(4, 5)
+    with pytest.raises(ValueError, match=r"^\[matmul\] expected tensors with at least 1 dimension"):
+        dlcore.tensor(2.0) @ dlcore.ones(2)
+    with pytest.raises(ValueError, match=r"^\[matmul\] shapes \(2,\) and \(5,\) cannot be broadcast"):
+        dlcore.ones(2, 3, 4) @ dlcore.ones(5, 4, 6)
+    with pytest.raises(TypeError, match=r"^\[matmul\] expected numeric tensors, got bool"):
+        dlcore.ones(2, 2, dtype=dlcore.bool_) @ dlcore.ones(2, 2, dtype=dlcore.bool_)
