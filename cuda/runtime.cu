@@ -6,18 +6,13 @@
 // the emulated backend -- "device" memory is host memory and copies are
 // memcpy, behind the same interface, so everything above is unchanged.
 //
-// The caching allocator: cudaMalloc/cudaFree synchronise the device and cost
-// tens of microseconds, far more than the small kernels of a training step.
-// Freed blocks are kept in per-device free lists (sizes rounded up to 512
-// bytes) and reused for requests of up to the same size class (a block at
-// most twice the request); empty_cache() returns them to the driver, and an
-// allocation that fails empties the cache and retries once.
+// Memory goes through the caching allocator of core/caching_allocator.h.
 #include <cstdlib>
 #include <cstring>
-#include <map>
+#include <cstdint>
 #include <mutex>
-#include <unordered_map>
 #include "common.cuh"
+#include "core/caching_allocator.h"
 #include "core/error.h"
 #include "table.h"
 
@@ -48,7 +43,6 @@ void raw_free(int, void* p) { std::free(p); }
 #endif
 
 constexpr int kMaxDevices = 16;
-constexpr size_t kRound = 512;
 
 #if defined(__CUDACC__)
 cudaStream_t device_stream(int device) {
@@ -62,87 +56,12 @@ cudaStream_t device_stream(int device) {
 }
 #endif
 
-class CachingAllocator {
- public:
-  void* allocate(int device, size_t nbytes) {
-    if (nbytes == 0) return nullptr;
-    const size_t size = (nbytes + kRound - 1) / kRound * kRound;
-    std::lock_guard<std::mutex> lock(mutex_);
-    Device& d = devices_[device];
-    void* p = nullptr;
-    size_t got = size;
-    auto it = d.free_blocks.lower_bound(size);
-    if (it != d.free_blocks.end() && it->first <= 2 * size) {
-      got = it->first;
-      p = it->second;
-      d.free_blocks.erase(it);
-      d.cached -= got;
-    } else {
-      p = raw_malloc(device, size);
-      if (!p) {  // out of memory: give the cache back and try once more
-        release_cached(device);
-        p = raw_malloc(device, size);
-      }
-      DL_CHECK(p != nullptr, RuntimeError, "[cuda] out of memory allocating ", nbytes, " bytes on cuda:", device,
-               " (", d.allocated, " bytes allocated by dlcore)");
-      ++d.stats.num_device_mallocs;
-    }
-    d.sizes[p] = got;
-    d.allocated += got;
-    ++d.stats.num_allocs;
-    if (d.allocated > d.peak) d.peak = d.allocated;
-    return p;
-  }
+using DeviceAllocator = CachingAllocator<raw_malloc, raw_free, kMaxDevices>;
 
-  void release(int device, void* p) {
-    if (!p) return;
-    std::lock_guard<std::mutex> lock(mutex_);
-    Device& d = devices_[device];
-    auto it = d.sizes.find(p);
-    if (it == d.sizes.end()) return;
-    d.allocated -= it->second;
-    d.cached += it->second;
-    d.free_blocks.emplace(it->second, p);
-    d.sizes.erase(it);
-  }
-
-  void empty_cache() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    for (int i = 0; i < kMaxDevices; ++i) release_cached(i);
-  }
-
-  MemoryStats stats(int device) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    const Device& d = devices_[device];
-    return MemoryStats{d.allocated, d.allocated + d.cached, d.peak, d.stats.num_allocs, d.stats.num_device_mallocs};
-  }
-
-  void reset_peak(int device) {
-    std::lock_guard<std::mutex> lock(mutex_);
-    devices_[device].peak = devices_[device].allocated;
-  }
-
- private:
-  struct Device {
-    std::multimap<size_t, void*> free_blocks;
-    std::unordered_map<void*, size_t> sizes;  // blocks in use
-    size_t allocated = 0, cached = 0, peak = 0;
-    MemoryStats stats{};
-  };
-
-  void release_cached(int device) {  // caller holds the mutex
-    Device& d = devices_[device];
-    for (auto& [size, p] : d.free_blocks) raw_free(device, p);
-    d.free_blocks.clear();
-    d.cached = 0;
-  }
-
-  std::mutex mutex_;
-  Device devices_[kMaxDevices];
-};
-
-CachingAllocator& allocator() {
-  static CachingAllocator* a = new CachingAllocator();  // never destroyed: frees may come at exit
+DeviceAllocator& allocator() {
+  // Unbounded cache, as device memory is dlcore's to use; never destroyed,
+  // since tensors may be freed during interpreter shutdown.
+  static DeviceAllocator* a = new DeviceAllocator(SIZE_MAX);
   return *a;
 }
 
@@ -189,7 +108,10 @@ int device_count() {
 
 void* allocate(int device, size_t nbytes) { return allocator().allocate(device, nbytes); }
 void release(int device, void* ptr) { allocator().release(device, ptr); }
-MemoryStats memory_stats(int device) { return allocator().stats(device); }
+MemoryStats memory_stats(int device) {
+  const AllocatorStats s = allocator().stats(device);
+  return MemoryStats{s.allocated, s.reserved, s.peak_allocated, s.num_allocs, s.num_raw_allocs};
+}
 void reset_peak_memory_stats(int device) { allocator().reset_peak(device); }
 void empty_cache() { allocator().empty_cache(); }
 

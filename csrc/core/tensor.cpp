@@ -1,7 +1,9 @@
 #include "core/tensor.h"
 #include <cstdlib>
 #include <cstring>
+#include <sys/mman.h>
 #include "core/backend.h"
+#include "core/caching_allocator.h"
 
 namespace dlcore {
 
@@ -41,6 +43,35 @@ Shape contiguous_strides(const Shape& shape) {
   return st;
 }
 
+namespace {
+
+// Large CPU blocks go through a caching allocator: glibc serves them with a
+// fresh mmap and unmaps them on free, so each step of a training loop would
+// page-fault its way through every big buffer again. Blocks of 4 MiB and up
+// are 2 MiB aligned and advised to use transparent huge pages.
+constexpr size_t kCachedCpuBlock = 256 << 10;
+constexpr size_t kHugePage = 2 << 20;
+
+void* cpu_raw_malloc(int, size_t n) {
+  if (n >= 2 * kHugePage) {
+    void* p = std::aligned_alloc(kHugePage, (n + kHugePage - 1) / kHugePage * kHugePage);
+#ifdef MADV_HUGEPAGE
+    if (p) madvise(p, n, MADV_HUGEPAGE);  // a hint: fine if the kernel ignores it
+#endif
+    return p;
+  }
+  return std::aligned_alloc(64, (n + 63) / 64 * 64);
+}
+void cpu_raw_free(int, void* p) { std::free(p); }
+
+using CpuAllocator = CachingAllocator<cpu_raw_malloc, cpu_raw_free, 1>;
+CpuAllocator& cpu_allocator() {
+  static CpuAllocator* a = new CpuAllocator(size_t(1) << 30);  // at most 1 GiB cached; never destroyed
+  return *a;
+}
+
+}  // namespace
+
 int64_t Tensor::numel() const { return shape_numel(shape); }
 
 bool Tensor::is_contiguous() const {
@@ -59,10 +90,15 @@ Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
   const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dlcore::itemsize(dtype);
   std::shared_ptr<Storage> storage;
   if (device.is_cpu()) {
-    // 64-byte alignment: one cache line, one AVX-512 vector.
-    void* p = std::aligned_alloc(64, (std::max<size_t>(nbytes, 1) + 63) / 64 * 64);
-    if (!p) throw std::bad_alloc();
-    storage = std::make_shared<Storage>(p, nbytes, device, [](void* q) { std::free(q); });
+    if (nbytes >= kCachedCpuBlock) {
+      void* p = cpu_allocator().allocate(0, nbytes);
+      storage = std::make_shared<Storage>(p, nbytes, device, [](void* q) { cpu_allocator().release(0, q); });
+    } else {
+      // 64-byte alignment: one cache line, one AVX-512 vector.
+      void* p = std::aligned_alloc(64, (std::max<size_t>(nbytes, 1) + 63) / 64 * 64);
+      if (!p) throw std::bad_alloc();
+      storage = std::make_shared<Storage>(p, nbytes, device, [](void* q) { std::free(q); });
+    }
   } else {
     const DeviceBackend& be = backend_for(device, "empty");
     void* p = be.allocate(device.index, nbytes);

@@ -71,15 +71,17 @@ template <class T, bool is_max> struct ExtremeAcc {
   bool nan = false;
   // SIMD extreme of a run, and whether it held a NaN.
   static void scan(const T* x, int64_t n, T& m, bool& has_nan) {
-    T v = m; bool h = false;
+    T v = m;
+    int h = 0;  // an int, not a bool: GCC 12 does not vectorize an | reduction of bools
     if constexpr (is_max) {
 #pragma omp simd reduction(max : v) reduction(| : h)
-      for (int64_t i = 0; i < n; ++i) { v = x[i] > v ? x[i] : v; h |= is_nan(x[i]); }
+      for (int64_t i = 0; i < n; ++i) { v = x[i] > v ? x[i] : v; h |= int(is_nan(x[i])); }
     } else {
 #pragma omp simd reduction(min : v) reduction(| : h)
-      for (int64_t i = 0; i < n; ++i) { v = x[i] < v ? x[i] : v; h |= is_nan(x[i]); }
+      for (int64_t i = 0; i < n; ++i) { v = x[i] < v ? x[i] : v; h |= int(is_nan(x[i])); }
     }
-    m = v; has_nan = h;
+    m = v;
+    has_nan = h != 0;
   }
   void run(const T* x, int64_t n, int64_t) { bool h; scan(x, n, best, h); nan |= h; }
   void merge(const ExtremeAcc& o) { best = is_max ? std::max(best, o.best) : std::min(best, o.best); nan |= o.nan; }
