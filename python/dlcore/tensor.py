@@ -31,8 +31,13 @@ def _shape_arg(shape):
     return [int(s) for s in shape]
 
 
+_PY_NUMBERS = (float, int, bool)
+
+
 def _py_scalar(x, op="fill"):
     """A NumPy scalar as the Python number of its kind, so promotion sees int vs float."""
+    if type(x) in _PY_NUMBERS:  # the common case, without the slow abstract-class checks
+        return x
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, numbers.Integral):
@@ -43,7 +48,7 @@ def _py_scalar(x, op="fill"):
 
 
 def _is_scalar(x):
-    return isinstance(x, (numbers.Number, np.bool_)) and not isinstance(x, Tensor)
+    return type(x) in _PY_NUMBERS or (isinstance(x, (numbers.Number, np.bool_)) and not isinstance(x, Tensor))
 
 
 def _dims(dim):
