@@ -497,3 +497,27 @@ def report(rows, title, json_path=None, extra=None):
         if extra:
             payload.update(extra)
         dump_json(json_path, payload)
+
+
+def bench_main(doc, title, cases, argv=None):
+    """The command line every bench_<family>.py shares: cases(quick) builds the cases."""
+    import argparse
+    ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
+    ap.add_argument("--quick", action="store_true", help="fewer/smaller cases, 3 rounds of 10 ms samples (< 30 s)")
+    ap.add_argument("--json", default=None, help="also write all samples and the environment here")
+    ap.add_argument("--min-time", type=float, default=None)
+    ap.add_argument("--rounds", type=int, default=None)
+    args = ap.parse_args(argv)
+
+    threads = parse_threads(args.threads)
+    min_time = args.min_time or (0.01 if args.quick else 0.05)
+    rounds = args.rounds or (3 if args.quick else 7)
+    if args.quick:
+        GATE["total_max_s"] = min(GATE["total_max_s"], 8.0)
+    import dlcore
+    print(f"dlcore {dlcore.cpu_info()}, numpy {np.__version__}, torch {torch.__version__ if torch else 'n/a'}; "
+          f"threads {threads}, {rounds} rounds of >= {min_time * 1e3:.0f} ms samples", file=sys.stderr)
+    rows = run_cases(cases(args.quick), threads, min_time=min_time, rounds=rounds)
+    report(rows, title, args.json,
+           extra={"settings": {"threads": threads, "min_time": min_time, "rounds": rounds, "quick": args.quick}})

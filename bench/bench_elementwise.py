@@ -17,7 +17,6 @@ GB/s counts the bytes an ideal kernel reads plus writes once (4 B per float32, 8
 Inputs are allocated by each library itself (dlcore.tensor / torch.clone copies), so every
 contender works on its own (aligned) memory.  Every result is checked against NumPy first.
 """
-import argparse
 import os
 import sys
 
@@ -140,26 +139,7 @@ def cases(sizes, transposes, seed=0):
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
-    ap.add_argument("--quick", action="store_true", help="fewer sizes, 3 rounds of 10 ms samples (< 30 s)")
-    ap.add_argument("--json", default=None, help="also write all samples and the environment here")
-    ap.add_argument("--min-time", type=float, default=None)
-    ap.add_argument("--rounds", type=int, default=None)
-    args = ap.parse_args(argv)
-
-    threads = T.parse_threads(args.threads)
-    min_time = args.min_time or (0.01 if args.quick else 0.05)
-    rounds = args.rounds or (3 if args.quick else 7)
-    sizes, transposes = (QUICK_SIZES, QUICK_TRANSPOSE) if args.quick else (SIZES, TRANSPOSE)
-    if args.quick:
-        T.GATE["total_max_s"] = min(T.GATE["total_max_s"], 8.0)
-
-    print(f"dlcore {dlcore.cpu_info()}, numpy {np.__version__}, torch {torch.__version__ if torch else 'n/a'}; "
-          f"threads {threads}, {rounds} rounds of >= {min_time * 1e3:.0f} ms samples", file=sys.stderr)
-    rows = T.run_cases(cases(sizes, transposes), threads, min_time=min_time, rounds=rounds)
-    T.report(rows, "elementwise float32", args.json,
-             extra={"settings": {"threads": threads, "min_time": min_time, "rounds": rounds, "quick": args.quick}})
+    T.bench_main(__doc__, "elementwise float32", lambda quick: cases(*((QUICK_SIZES, QUICK_TRANSPOSE) if quick else (SIZES, TRANSPOSE)))), argv)
 
 
 if __name__ == "__main__":
