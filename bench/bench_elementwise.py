@@ -139,7 +139,8 @@ def cases(sizes, transposes, seed=0):
 
 
 def main(argv=None):
-    T.bench_main(__doc__, "elementwise float32", lambda quick: cases(*((QUICK_SIZES, QUICK_TRANSPOSE) if quick else (SIZES, TRANSPOSE)))), argv)
+    T.bench_main(__doc__, "elementwise float32",
+                 lambda quick: cases(*((QUICK_SIZES, QUICK_TRANSPOSE) if quick else (SIZES, TRANSPOSE))), argv)
 
 
 if __name__ == "__main__":
