@@ -71,8 +71,13 @@ struct ReduceProblem {
 // no copy. `batch` walks the broadcast batch shape with three operands
 // (C, A, B): its data pointers are the first matrices, its strides step
 // between matrices (0 where an operand is broadcast).
+// Which GEMM kernel runs: the fastest, or the naive oracle (for tests and
+// for reading the two side by side in benchmarks).
+enum class GemmVariant : uint8_t { Fast, Naive };
+
 struct GemmProblem {
   int64_t M = 0, N = 0, K = 0;
+  GemmVariant variant = GemmVariant::Fast;
   int64_t a_rs = 0, a_cs = 0, b_rs = 0, b_cs = 0, c_rs = 0, c_cs = 0;  // elements
   StridedLoop batch;
 };

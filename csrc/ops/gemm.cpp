@@ -6,7 +6,7 @@
 
 namespace dlcore::ops {
 
-Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
+Tensor matmul(const Tensor& a_in, const Tensor& b_in, GemmVariant variant) {
   DL_CHECK(a_in.ndim() >= 1 && b_in.ndim() >= 1, ValueError,
            "[matmul] expected tensors with at least 1 dimension, got shapes ", shape_str(a_in.shape), " and ",
            shape_str(b_in.shape));
@@ -32,6 +32,7 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in) {
   } else if (out.numel() > 0) {
     GemmProblem p;
     p.M = M; p.N = N; p.K = K;
+    p.variant = variant;
     p.a_rs = ac.strides[ac.ndim() - 2]; p.a_cs = ac.strides[ac.ndim() - 1];
     p.b_rs = bc.strides[bc.ndim() - 2]; p.b_cs = bc.strides[bc.ndim() - 1];
     p.c_rs = out.strides[out.ndim() - 2]; p.c_cs = out.strides[out.ndim() - 1];

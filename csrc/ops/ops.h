@@ -71,7 +71,7 @@ const char* binary_name(BinaryOp op);
 const char* unary_name(UnaryOp op);
 
 // --- matrix multiplication (gemm.cpp) --------------------------------------
-Tensor matmul(const Tensor& a, const Tensor& b);
+Tensor matmul(const Tensor& a, const Tensor& b, GemmVariant variant = GemmVariant::Fast);
 
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";

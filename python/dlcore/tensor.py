@@ -343,7 +343,9 @@ class Tensor:
     def mul(self, o): return _binary("mul", self, o)
     def div(self, o): return _binary("div", self, o)
     def pow(self, o): return _binary("pow", self, o)
-    def matmul(self, o): return self @ o
+    def matmul(self, o, variant="fast"):
+        """self @ o; variant="naive" runs the textbook triple loop (the oracle) instead of the packed kernel."""
+        return _wrap(_C.matmul(self._t, _as_tensor(o, like=self)._t, variant))
     def maximum(self, o): return _binary("maximum", self, o)
     def minimum(self, o): return _binary("minimum", self, o)
     def eq(self, o): return _binary("eq", self, o)
