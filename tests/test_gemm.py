@@ -119,15 +119,15 @@ def test_packed_matches_naive_across_blocks(backend, threads, rng, shape, dtype)
 
 @pytest.mark.parametrize("ta,tb", [(True, False), (False, True), (True, True)])
 def test_packed_transposes_across_blocks(backend, rng, ta, tb):
-    M, N, K = 140, 45, 300
-    a = rng.standard_normal((K, M) if ta else (M, K)).astype(np.float32)
-    b = rng.standard_normal((N, K) if tb else (K, N)).astype(np.float32)
+    m, n, k = 140, 45, 300
+    a = rng.standard_normal((k, m) if ta else (m, k)).astype(np.float32)
+    b = rng.standard_normal((n, k) if tb else (k, n)).astype(np.float32)
     A, B = T(a), T(b)
     if ta:
         A, a = A.T, a.T
     if tb:
         B, b = B.T, b.T
-    np.testing.assert_allclose(N(A @ B), a.astype(np.float64) @ b, **tol(np.float32, K))
+    np.testing.assert_allclose(N(A @ B), a.astype(np.float64) @ b, **tol(np.float32, k))
 
 
 def test_strided_output_rows_and_batches(backend, rng):
