@@ -25,7 +25,9 @@ __global__ void gemm_v1_naive(GemmProblem p) {
     T acc = 0;
     for (int64_t k = 0; k < p.K; ++k)
       acc = pointwise::add(acc, pointwise::mul(a[i * p.a_rs + k * p.a_cs], bm[k * p.b_rs + j * p.b_cs]));
-    reinterpret_cast<T*>(p.batch.data[0] + off[0])[i * p.c_rs + j * p.c_cs] = acc;
+    T& dst = reinterpret_cast<T*>(p.batch.data[0] + off[0])[i * p.c_rs + j * p.c_cs];
+    const T* bias = static_cast<const T*>(p.bias);
+    dst = pointwise::gemm_epilogue<T>(p, acc, p.beta != 0 ? dst : T(0), bias ? bias[p.bias_per_row ? i : j] : T(0));
   }
 }
 

@@ -6,6 +6,7 @@ import pytest
 
 import backends
 import dlcore
+from dlcore.tensor import _wrap
 
 T, N = backends.tensor, backends.array
 
@@ -143,3 +144,62 @@ def test_strided_output_rows_and_batches(backend, rng):
 def test_variant_name_checked():
     with pytest.raises(ValueError, match=r"^\[matmul\] variant must be 'fast' or 'naive'"):
         dlcore.ones(2, 2).matmul(dlcore.ones(2, 2), variant="tiled")
+
+
+# ---- the fused epilogue: C = act(alpha * A @ B + beta * C + bias) -----------------------------
+
+def relu(x):
+    return np.where(x < 0, 0, x)
+
+
+@pytest.mark.parametrize("shape", [(7, 5, 3), (64, 100, 784), (130, 45, 300), (3, 4, 0)], ids=str)
+@pytest.mark.parametrize("activation", [None, "relu"])
+@pytest.mark.parametrize("with_bias", [False, True])
+def test_linear(backend, rng, shape, activation, with_bias):
+    m, n, k = shape
+    x = rng.standard_normal((m, k)).astype(np.float32)
+    w = rng.standard_normal((n, k)).astype(np.float32)  # (out, in), as in PyTorch
+    b = rng.standard_normal(n).astype(np.float32)
+    got = dlcore.linear(T(x), T(w), T(b) if with_bias else None, activation)
+    ref = x.astype(np.float64) @ w.T.astype(np.float64) + (b if with_bias else 0)
+    if activation == "relu":
+        ref = relu(ref)
+    np.testing.assert_allclose(N(got), ref, **tol(np.float32, k))
+
+
+@pytest.mark.parametrize("variant", ["fast", "naive"])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_alpha_beta_bias_per_row(backend, rng, variant, dtype):
+    m, n, k = 50, 70, 300
+    a, b = rng.standard_normal((m, k)).astype(dtype), rng.standard_normal((k, n)).astype(dtype)
+    c, bias = rng.standard_normal((m, n)).astype(dtype), rng.standard_normal(m).astype(dtype)
+    # The C++ API (both kernels implement the same epilogue): alpha, beta, bias per row, ReLU.
+    got = _wrap(dlcore._C.gemm(T(a)._t, T(b)._t, T(c)._t, 0.5, -2.0, T(bias)._t, True, "relu", variant))
+    ref = relu(0.5 * (a.astype(np.float64) @ b) - 2.0 * c + bias[:, None])
+    np.testing.assert_allclose(N(got), ref, **tol(dtype, k))
+
+
+def test_addmm_broadcast_input_and_beta_zero(backend, rng):
+    a, b = rng.standard_normal((33, 20)).astype(np.float32), rng.standard_normal((20, 17)).astype(np.float32)
+    row = rng.standard_normal(17).astype(np.float32)
+    got = dlcore.addmm(T(row), T(a), T(b), beta=2.0, alpha=3.0)
+    np.testing.assert_allclose(N(got), 2.0 * row + 3.0 * (a.astype(np.float64) @ b), **tol(np.float32, 20))
+    # beta = 0 never reads the input: NaN there does not leak into the result
+    nan_input = T(np.full((33, 17), np.nan, np.float32))
+    got = dlcore.addmm(nan_input, T(a), T(b), beta=0.0)
+    np.testing.assert_allclose(N(got), a.astype(np.float64) @ b, **tol(np.float32, 20))
+
+
+def test_relu_epilogue_propagates_nan(backend):
+    a = np.array([[np.nan, 1.0], [1.0, 1.0]], np.float32)
+    b = np.array([[1.0, -3.0], [1.0, 1.0]], np.float32)
+    got = N(dlcore.linear(T(a), T(b.T.copy()), None, "relu"))
+    assert np.isnan(got[0, 0]) and np.isnan(got[0, 1]) and got[1, 0] == 2.0 and got[1, 1] == 0.0
+
+
+def test_epilogue_errors():
+    x, w = dlcore.ones(4, 3), dlcore.ones(5, 3)
+    with pytest.raises(ValueError, match=r"^\[matmul\] expected a bias of shape \(5,\)"):
+        dlcore.linear(x, w, dlcore.ones(4))
+    with pytest.raises(ValueError, match=r"^\[matmul\] activation must be None or 'relu', got 'gelu'"):
+        dlcore.linear(x, w, None, "gelu")

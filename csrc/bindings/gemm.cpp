@@ -10,6 +10,23 @@ void init_gemm(py::module_& m) {
     py::gil_scoped_release nogil;
     return ops::matmul(a, b, variant == "naive" ? GemmVariant::Naive : GemmVariant::Fast);
   }, py::arg("a"), py::arg("b"), py::arg("variant") = "fast");
+  m.def("gemm", [](const Tensor& a, const Tensor& b, std::optional<Tensor> c, double alpha, double beta,
+                   std::optional<Tensor> bias, bool bias_per_row, const std::string& act,
+                   const std::string& variant) {
+    ops::GemmEpilogue e;
+    e.variant = variant == "naive" ? GemmVariant::Naive : GemmVariant::Fast;
+    e.alpha = alpha;
+    e.beta = beta;
+    e.c = std::move(c);
+    e.bias = std::move(bias);
+    e.bias_per_row = bias_per_row;
+    DL_CHECK(act == "identity" || act == "relu", ValueError, "[matmul] activation must be None or 'relu', got '",
+             act, "'");
+    e.act = act == "relu" ? Activation::ReLU : Activation::Identity;
+    py::gil_scoped_release nogil;
+    return ops::gemm(a, b, e);
+  }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("alpha"), py::arg("beta"), py::arg("bias"),
+     py::arg("bias_per_row"), py::arg("act"), py::arg("variant") = "fast");
 }
 
 }  // namespace dlcore::bindings

@@ -71,13 +71,24 @@ struct ReduceProblem {
 // no copy. `batch` walks the broadcast batch shape with three operands
 // (C, A, B): its data pointers are the first matrices, its strides step
 // between matrices (0 where an operand is broadcast).
+// The activations a GEMM epilogue can apply (the activations family adds more).
+enum class Activation : uint8_t { Identity, ReLU };
+
 // Which GEMM kernel runs: the fastest, or the naive oracle (for tests and
 // for reading the two side by side in benchmarks).
 enum class GemmVariant : uint8_t { Fast, Naive };
 
+// C = act(alpha * A @ B + beta * C + bias): the epilogue of a dense layer
+// runs on each tile of C while it is in cache. beta = 0 never reads C (it may
+// be uninitialised). bias (contiguous, the problem's dtype, shared by the
+// batch) has N entries (one per column) or M (per row, bias_per_row).
 struct GemmProblem {
   int64_t M = 0, N = 0, K = 0;
   GemmVariant variant = GemmVariant::Fast;
+  double alpha = 1, beta = 0;
+  const void* bias = nullptr;
+  bool bias_per_row = false;
+  Activation act = Activation::Identity;
   int64_t a_rs = 0, a_cs = 0, b_rs = 0, b_cs = 0, c_rs = 0, c_cs = 0;  // elements
   StridedLoop batch;
 };

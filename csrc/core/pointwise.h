@@ -109,6 +109,19 @@ DL_HD T unary(T x) {
   else return !x;
 }
 
+template <class T> DL_HD T activation(Activation act, T x) {
+  if (act == Activation::ReLU) return (x < T(0)) ? T(0) : x;  // NaN passes through
+  return x;
+}
+
+// The GEMM epilogue for one element of C (see GemmProblem): acc is A @ B's
+// dot product, c the current value of C (unread when beta == 0), b the bias.
+template <class T> DL_HD T gemm_epilogue(const GemmProblem& p, T acc, T c, T b) {
+  T v = static_cast<T>(p.alpha) * acc;
+  if (p.beta != 0) v += static_cast<T>(p.beta) * c;
+  return activation(p.act, v + b);
+}
+
 // min(max(x, lo), hi): hi wins when lo > hi, NaN passes through (NumPy).
 template <class T> DL_HD T clip(T x, T lo, T hi) {
   const T t = x < lo ? lo : x;

@@ -60,11 +60,13 @@ void gemm_v1_naive(const GemmProblem& p) {
       T* c = reinterpret_cast<T*>(b[0]);
       const T* a = reinterpret_cast<const T*>(b[1]);
       const T* bm = reinterpret_cast<const T*>(b[2]);
+      const T* bias = static_cast<const T*>(p.bias);
       for (int64_t j = 0; j < p.N; ++j) {
         T acc = 0;
         for (int64_t k = 0; k < p.K; ++k)
           acc = pointwise::add(acc, pointwise::mul(a[i * p.a_rs + k * p.a_cs], bm[k * p.b_rs + j * p.b_cs]));
-        c[i * p.c_rs + j * p.c_cs] = acc;
+        T& dst = c[i * p.c_rs + j * p.c_cs];
+        dst = pointwise::gemm_epilogue<T>(p, acc, p.beta != 0 ? dst : T(0), bias ? bias[p.bias_per_row ? i : j] : T(0));
       }
     }
   });
@@ -138,11 +140,13 @@ template <class T> struct Blocking {
   static constexpr int64_t NC = 4096;
 };
 
-// C[MR x NR] (+)= Ap (KC x MR, k-major) x Bp (KC x NR, k-major). The tile
-// goes to `c` (row stride ldc, unit column stride) -- or, at the edges of C
-// or for strided C, to a local buffer the caller copies from.
+// C[MR x NR] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, k-major)
+// + beta * C (C unread when beta == 0). The tile goes to `c` (row stride
+// ldc, unit column stride) -- or, at the edges of C or for a strided C, to a
+// local buffer the caller copies from.
 template <class T>
-inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, bool accumulate) {
+inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha,
+                        T beta) {
   using S = Simd<T>;
   constexpr int MR = S::MR, NV = S::NV, W = S::W;
   typename S::V acc[MR][NV];
@@ -163,12 +167,25 @@ inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict 
     ap += MR;
     bp += NV * W;
   }
+  const typename S::V va = S::bcast(&alpha), vb = S::bcast(&beta);
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
       T* dst = c + i * ldc + v * W;
-      S::store(dst, accumulate ? S::load(dst) + acc[i][v] : acc[i][v]);
+      const typename S::V r = acc[i][v] * va;
+      S::store(dst, beta != T(0) ? S::fma(S::load(dst), vb, r) : r);
+    }
+}
+
+// The rest of the epilogue on an m x n tile of C still in L1: bias, activation.
+template <class T>
+void finish_tile(const GemmProblem& p, T* c, int64_t rs, int64_t cs, int64_t m, int64_t n, int64_t i0, int64_t j0) {
+  const T* bias = static_cast<const T*>(p.bias);
+  for (int64_t i = 0; i < m; ++i)
+    for (int64_t j = 0; j < n; ++j) {
+      T& x = c[i * rs + j * cs];
+      x = pointwise::activation(p.act, bias ? x + bias[p.bias_per_row ? i0 + i : j0 + j] : x);
     }
 }
 
@@ -214,8 +231,11 @@ T* thread_buffer(size_t elements) {  // per-thread packing space for A blocks, 6
 }
 
 template <class T>
-void gemm_v2_packed_one(int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_cs, const T* B,
-                        int64_t b_rs, int64_t b_cs, T* C, int64_t c_rs, int64_t c_cs, std::vector<T>& bpack) {
+void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std::vector<T>& bpack) {
+  const int64_t M = pr.M, N = pr.N, K = pr.K;
+  const int64_t a_rs = pr.a_rs, a_cs = pr.a_cs, b_rs = pr.b_rs, b_cs = pr.b_cs, c_rs = pr.c_rs, c_cs = pr.c_cs;
+  const bool finish = pr.bias != nullptr || pr.act != Activation::Identity;
+  const T alpha = static_cast<T>(pr.alpha);
   using Bk = Blocking<T>;
   constexpr int MR = Bk::MR, NR = Bk::NR;
   const int threads = num_threads();
@@ -224,7 +244,8 @@ void gemm_v2_packed_one(int64_t M, int64_t N, int64_t K, const T* A, int64_t a_r
     const int64_t npanels = (nc + NR - 1) / NR;
     for (int64_t pc = 0; pc < K; pc += Bk::KC) {
       const int64_t kc = std::min(Bk::KC, K - pc);
-      const bool accumulate = pc > 0;
+      const T beta = pc == 0 ? static_cast<T>(pr.beta) : T(1);  // later K blocks accumulate
+      const bool last = pc + kc >= K;
       bpack.resize(static_cast<size_t>(npanels * kc * NR) + 64);
       T* bp = bpack.data();
       parallel_for(npanels, 4, [&](int64_t p0, int64_t p1) {
@@ -260,15 +281,16 @@ void gemm_v2_packed_one(int64_t M, int64_t N, int64_t K, const T* A, int64_t a_r
               const T* a_panel = ap + ir * kc;
               const T* b_panel = bp + p * kc * NR;
               if (m == MR && n == NR && c_cs == 1) {
-                microkernel<T>(kc, a_panel, b_panel, c, c_rs, accumulate);
+                microkernel<T>(kc, a_panel, b_panel, c, c_rs, alpha, beta);
               } else {  // an edge tile or a strided C: through a buffer
-                microkernel<T>(kc, a_panel, b_panel, tile, NR, false);
+                microkernel<T>(kc, a_panel, b_panel, tile, NR, alpha, T(0));
                 for (int64_t i = 0; i < m; ++i)
                   for (int64_t j = 0; j < n; ++j) {
                     T& dst = c[i * c_rs + j * c_cs];
-                    dst = accumulate ? dst + tile[i * NR + j] : tile[i * NR + j];
+                    dst = beta != T(0) ? tile[i * NR + j] + beta * dst : tile[i * NR + j];
                   }
               }
+              if (last && finish) finish_tile(pr, c, c_rs, c_cs, m, n, ic + ir, jc + jr);
             }
           }
         }
@@ -281,9 +303,8 @@ template <class T>
 void gemm_v2_packed(const GemmProblem& p) {
   std::vector<T> bpack;
   for (const auto& b : batch_bases(p))
-    gemm_v2_packed_one<T>(p.M, p.N, p.K, reinterpret_cast<const T*>(b[1]), p.a_rs, p.a_cs,
-                          reinterpret_cast<const T*>(b[2]), p.b_rs, p.b_cs, reinterpret_cast<T*>(b[0]), p.c_rs,
-                          p.c_cs, bpack);
+    gemm_v2_packed_one<T>(p, reinterpret_cast<const T*>(b[1]), reinterpret_cast<const T*>(b[2]),
+                          reinterpret_cast<T*>(b[0]), bpack);
 }
 
 }  // namespace

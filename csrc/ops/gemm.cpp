@@ -1,4 +1,4 @@
-// matmul: NumPy/PyTorch semantics. 1-D operands are a row (left) or a column
+// matmul and the fused GEMM: NumPy/PyTorch semantics. 1-D operands are a row (left) or a column
 // (right) vector whose dim is dropped from the result; leading batch dims
 // broadcast. Operands are passed to the kernel as strided views: transposes
 // and broadcast batch dims cost no copy.
@@ -6,7 +6,13 @@
 
 namespace dlcore::ops {
 
-Tensor matmul(const Tensor& a_in, const Tensor& b_in, GemmVariant variant) {
+Tensor matmul(const Tensor& a, const Tensor& b, GemmVariant variant) {
+  GemmEpilogue e;
+  e.variant = variant;
+  return gemm(a, b, e);
+}
+
+Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
   DL_CHECK(a_in.ndim() >= 1 && b_in.ndim() >= 1, ValueError,
            "[matmul] expected tensors with at least 1 dimension, got shapes ", shape_str(a_in.shape), " and ",
            shape_str(b_in.shape));
@@ -27,18 +33,37 @@ Tensor matmul(const Tensor& a_in, const Tensor& b_in, GemmVariant variant) {
   out_shape.push_back(N);
   const Tensor ac = astype(a, dt), bc = astype(b, dt);
   Tensor out = Tensor::empty(out_shape, dt, a.device());
-  if (K == 0) {
-    fill(out, Scalar::of_int(0));
-  } else if (out.numel() > 0) {
+  Tensor bias;
+  if (e.bias) {
+    const int64_t want = e.bias_per_row ? M : N;
+    DL_CHECK(e.bias->ndim() == 1 && e.bias->shape[0] == want, ValueError, "[matmul] expected a bias of shape (",
+             want, ",) (one per ", e.bias_per_row ? "row" : "column", " of the result), got ", shape_str(e.bias->shape));
+    check_same_device("matmul", a_in, *e.bias);
+    bias = contiguous(astype(*e.bias, dt));
+  }
+  if (e.c && e.beta != 0) {
+    check_same_device("matmul", a_in, *e.c);
+    copy_into(out, *e.c);  // broadcasts; the kernel then reads it as beta * C
+  }
+  if (out.numel() > 0) {
     GemmProblem p;
     p.M = M; p.N = N; p.K = K;
-    p.variant = variant;
+    // With K = 0 the packed kernel has no K block to finish the epilogue in.
+    p.variant = K == 0 ? GemmVariant::Naive : e.variant;
+    p.alpha = e.alpha;
+    p.beta = e.c ? e.beta : 0.0;
+    p.bias = e.bias ? bias.data() : nullptr;
+    p.bias_per_row = e.bias_per_row;
+    p.act = e.act;
     p.a_rs = ac.strides[ac.ndim() - 2]; p.a_cs = ac.strides[ac.ndim() - 1];
     p.b_rs = bc.strides[bc.ndim() - 2]; p.b_cs = bc.strides[bc.ndim() - 1];
     p.c_rs = out.strides[out.ndim() - 2]; p.c_cs = out.strides[out.ndim() - 1];
     // The batch loop walks the first matrix of each operand: views of the
     // (M, N), (M, K), (K, N) corners with the batch dims kept.
-    auto first = [](const Tensor& t) { return select(select(t, -1, 0), -1, 0); };
+    auto first = [](const Tensor& t) {
+      return t.view_as(Shape(t.shape.begin(), t.shape.end() - 2), Shape(t.strides.begin(), t.strides.end() - 2),
+                       t.offset);
+    };
     const Tensor c0 = first(out), a0 = first(ac), b0 = first(bc);
     p.batch = make_loop("matmul", c0, {&a0, &b0});
     k.gemm(dt, p);

@@ -72,6 +72,17 @@ const char* unary_name(UnaryOp op);
 
 // --- matrix multiplication (gemm.cpp) --------------------------------------
 Tensor matmul(const Tensor& a, const Tensor& b, GemmVariant variant = GemmVariant::Fast);
+// out = act(alpha * a @ b + beta * c + bias), in one pass over out: the dense
+// layer's GEMM. c (optional) broadcasts to the result; bias is 1-D with one
+// entry per column of the result (or per row, bias_per_row).
+struct GemmEpilogue {
+  double alpha = 1, beta = 0;
+  std::optional<Tensor> c, bias;
+  bool bias_per_row = false;
+  Activation act = Activation::Identity;
+  GemmVariant variant = GemmVariant::Fast;
+};
+Tensor gemm(const Tensor& a, const Tensor& b, const GemmEpilogue& e);
 
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";

@@ -11,7 +11,7 @@ from ._dtype import CPU, DType, Device, device as _device, dtype as _dtype, floa
 
 __all__ = ["Tensor", "tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "rand",
            "randn", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "manual_seed",
-           "where", "clip", "maximum", "minimum", "broadcast_to", "reshape", "transpose", "permute", "squeeze",
+           "where", "clip", "addmm", "linear", "maximum", "minimum", "broadcast_to", "reshape", "transpose", "permute", "squeeze",
            "unsqueeze", "flatten"]
 
 _DTYPE_NAMES = ("bool", "int32", "int64", "float32", "float64")
@@ -643,6 +643,19 @@ def _scalar_dtype_against(s, t):
 
 def clip(x, min=None, max=None):
     return x.clip(min, max)
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    """beta * input + alpha * (mat1 @ mat2), input broadcast to the result (PyTorch's addmm), in one pass."""
+    return _wrap(_C.gemm(mat1._t, _as_tensor(mat2, like=mat1)._t, _as_tensor(input, like=mat1)._t, float(alpha),
+                         float(beta), None, False, "identity"))
+
+
+def linear(x, weight, bias=None, activation=None):
+    """activation(x @ weight.T + bias): a dense layer as one fused GEMM (weight is (out, in),
+    as in PyTorch; activation None or "relu"). weight.T is a view: nothing is copied."""
+    return _wrap(_C.gemm(x._t, weight.T._t, None, 1.0, 0.0, None if bias is None else bias._t, False,
+                         activation or "identity"))
 
 
 def maximum(a, b):
