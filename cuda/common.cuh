@@ -26,6 +26,7 @@ inline int blocks_for(int64_t n) {
 template <int N>
 __device__ __forceinline__ void loop_offsets(const StridedLoop& loop, int64_t i, int64_t (&off)[N]) {
   for (int k = 0; k < N; ++k) off[k] = 0;
+#pragma unroll 1
   for (int d = loop.ndim - 1; d >= 0; --d) {
     const int64_t size = loop.shape[d];
     const int64_t idx = d == 0 ? i : i % size;
