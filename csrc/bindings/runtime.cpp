@@ -38,6 +38,8 @@ void init_runtime(py::module_& m) {
   m.def("supported_cpu_isas", &supported_cpu_isas, "ISAs this build and CPU support, best last.");
   m.def("set_cpu_isa", &set_cpu_isa, py::arg("name"),
         "Switches the CPU kernels to another ISA ('baseline', 'avx2', 'avx512').");
+  m.def("fma_probe", &fma_probe, py::arg("iters"), py::call_guard<py::gil_scoped_release>(),
+        "Runs the FP32 FMA peak probe on dlcore's threads; returns the floating-point operations done.");
   m.def("openmp", [] {
 #ifdef _OPENMP
     return true;

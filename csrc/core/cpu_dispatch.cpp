@@ -84,6 +84,17 @@ std::vector<std::string> supported_cpu_isas() { return supported(); }
 
 const KernelTable& cpu_kernels() { return *current().load(std::memory_order_relaxed); }
 
+double fma_probe(int64_t iters) {
+  const std::string isa = cpu_kernels().isa;
+#if DLCORE_HAVE_AVX512
+  if (isa == "avx512") return cpu::avx512::fma_probe(iters);
+#endif
+#if DLCORE_HAVE_AVX2
+  if (isa == "avx2") return cpu::avx2::fma_probe(iters);
+#endif
+  return cpu::baseline::fma_probe(iters);
+}
+
 void set_cpu_isa(const std::string& name) { current().store(table_named(checked_isa(name))); }
 
 int num_threads() {

@@ -132,5 +132,8 @@ struct KernelTable {
 #define DLCORE_KERNEL_TABLE(name) \
   KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm }
 
-#define DLCORE_DECLARE_ISA(isa) \
-  namespace dlcore::cpu::isa { const ::dlcore::KernelTable& kernel_table(); }
+#define DLCORE_DECLARE_ISA(isa)                            \
+  namespace dlcore::cpu::isa {                             \
+  const ::dlcore::KernelTable& kernel_table();             \
+  double fma_probe(int64_t iters); /* cpu/peak.cpp */      \
+  }

@@ -217,10 +217,14 @@ void pack_b_panel(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* 
     for (int64_t k = 0; k < kc; ++k, out += NR) std::memcpy(out, b + k * rs, NR * sizeof(T));
     return;
   }
-  for (int64_t k = 0; k < kc; ++k, out += NR) {
-    for (int64_t j = 0; j < n; ++j) out[j] = b[k * rs + j * cs];
-    for (int64_t j = n; j < NR; ++j) out[j] = T(0);
+  if (n < NR) std::fill(out, out + kc * NR, T(0));
+  if (rs == 1) {  // B transposed: read along its contiguous direction (as in pack_a)
+    for (int64_t j = 0; j < n; ++j)
+      for (int64_t k = 0; k < kc; ++k) out[k * NR + j] = b[k + j * cs];
+    return;
   }
+  for (int64_t k = 0; k < kc; ++k)
+    for (int64_t j = 0; j < n; ++j) out[k * NR + j] = b[k * rs + j * cs];
 }
 
 template <class T>
