@@ -42,4 +42,33 @@ void parallel_for(int64_t n, int64_t grain, const F& f) {
   f(int64_t{0}, n);
 }
 
+// Runs f(thread, nthreads) on a team of up to `max_threads` threads that stay
+// together for the whole call and meet at team_barrier(): one fork and join
+// for an algorithm of several phases (GEMM packs, then computes, per block).
+// When another region is running, the team is the calling thread alone.
+template <class F>
+void parallel_team(int64_t max_threads, const F& f) {
+  const int64_t nt = std::min<int64_t>(num_threads(), std::max<int64_t>(max_threads, 1));
+#ifdef _OPENMP
+  if (nt > 1) {
+    auto& active = active_parallel_regions();
+    if (active.fetch_add(1) == 0) {
+#pragma omp parallel num_threads(static_cast<int>(nt))
+      f(static_cast<int64_t>(omp_get_thread_num()), static_cast<int64_t>(omp_get_num_threads()));
+      active.fetch_sub(1);
+      return;
+    }
+    active.fetch_sub(1);
+  }
+#endif
+  f(int64_t{0}, int64_t{1});
+}
+
+// All threads of the current parallel_team wait here (no-op for a team of one).
+inline void team_barrier() {
+#ifdef _OPENMP
+#pragma omp barrier
+#endif
+}
+
 }  // namespace dlcore

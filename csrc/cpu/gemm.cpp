@@ -19,8 +19,9 @@
 //   AVX-512: MR x NR = 12 x 32 (float) / 12 x 16 (double): 24 zmm accumulators
 //   AVX2:    6 x 16 / 6 x 8: 12 ymm accumulators
 //   baseline (SSE2, no FMA): 4 x 8 / 4 x 4
-// Threads take (ic block, jr range) pairs, each packing its own A block, so
-// both 1 and 2 threads stay busy even when M is one block.
+// One team of threads runs the whole product: it packs each B block together,
+// then its threads take (ic block, jr range) pairs, each packing its own A
+// block, so 1 and 2 threads stay busy even when M is one block.
 // Numerics: float32 accumulates in float32 with FMA (as BLAS does); the
 // error grows like K * eps; integers use the naive loop and wrap.
 #include <algorithm>
@@ -236,40 +237,40 @@ T* thread_buffer(size_t elements) {  // per-thread packing space for A blocks, 6
 
 template <class T>
 void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std::vector<T>& bpack) {
+  using Bk = Blocking<T>;
+  constexpr int MR = Bk::MR, NR = Bk::NR;
   const int64_t M = pr.M, N = pr.N, K = pr.K;
   const int64_t a_rs = pr.a_rs, a_cs = pr.a_cs, b_rs = pr.b_rs, b_cs = pr.b_cs, c_rs = pr.c_rs, c_cs = pr.c_cs;
   const bool finish = pr.bias != nullptr || pr.act != Activation::Identity;
   const T alpha = static_cast<T>(pr.alpha);
-  using Bk = Blocking<T>;
-  constexpr int MR = Bk::MR, NR = Bk::NR;
-  const int threads = num_threads();
-  for (int64_t jc = 0; jc < N; jc += Bk::NC) {
-    const int64_t nc = std::min(Bk::NC, N - jc);
-    const int64_t npanels = (nc + NR - 1) / NR;
-    for (int64_t pc = 0; pc < K; pc += Bk::KC) {
-      const int64_t kc = std::min(Bk::KC, K - pc);
-      const T beta = pc == 0 ? static_cast<T>(pr.beta) : T(1);  // later K blocks accumulate
-      const bool last = pc + kc >= K;
-      bpack.resize(static_cast<size_t>(npanels * kc * NR) + 64);
-      T* bp = bpack.data();
-      parallel_for(npanels, 4, [&](int64_t p0, int64_t p1) {
-        for (int64_t p = p0; p < p1; ++p)
+  bpack.resize(static_cast<size_t>((std::min(Bk::NC, N) + NR - 1) / NR * NR * std::min(Bk::KC, K)) + 64);
+  // A team for the whole product (one fork/join); below ~1 MFLOP one thread is faster.
+  const int64_t max_threads = 2.0 * M * N * K < 1e6 ? 1 : num_threads();
+  parallel_team(max_threads, [&](int64_t tid, int64_t threads) {
+    T* ap = thread_buffer<T>(static_cast<size_t>(Bk::MC * Bk::KC));
+    alignas(64) T tile[MR * NR];
+    // Blocks of A are sized so that their count is a multiple of the thread
+    // count (balance without repacking); when M is too small for that, the
+    // B panels of a block are split between threads too.
+    int64_t mblocks = (M + Bk::MC - 1) / Bk::MC;
+    mblocks = (mblocks + threads - 1) / threads * threads;
+    const int64_t MC = std::min(Bk::MC, ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR);
+    mblocks = (M + MC - 1) / MC;
+    for (int64_t jc = 0; jc < N; jc += Bk::NC) {
+      const int64_t nc = std::min(Bk::NC, N - jc);
+      const int64_t npanels = (nc + NR - 1) / NR;
+      const int64_t nchunks = std::min<int64_t>(npanels, std::max<int64_t>(1, (threads + mblocks - 1) / mblocks));
+      for (int64_t pc = 0; pc < K; pc += Bk::KC) {
+        const int64_t kc = std::min(Bk::KC, K - pc);
+        const T beta = pc == 0 ? static_cast<T>(pr.beta) : T(1);  // later K blocks accumulate
+        const bool last = pc + kc >= K;
+        T* bp = bpack.data();
+        for (int64_t p = tid; p < npanels; p += threads)  // the team packs B together
           pack_b_panel(kc, std::min<int64_t>(NR, nc - p * NR), B + pc * b_rs + (jc + p * NR) * b_cs, b_rs, b_cs,
                        bp + p * kc * NR);
-      });
-      // Work items: (ic block, range of B panels). Blocks of A are sized so that
-      // their count is a multiple of the thread count (balance without
-      // repacking); when M is too small for that, B panels are split too.
-      int64_t mblocks = (M + Bk::MC - 1) / Bk::MC;
-      mblocks = (mblocks + threads - 1) / threads * threads;
-      const int64_t MC = std::min(Bk::MC, ((M + mblocks - 1) / mblocks + MR - 1) / MR * MR);
-      mblocks = (M + MC - 1) / MC;
-      const int64_t nchunks = std::min<int64_t>(npanels, std::max<int64_t>(1, (threads + mblocks - 1) / mblocks));
-      parallel_for(mblocks * nchunks, 1, [&](int64_t w0, int64_t w1) {
-        T* ap = thread_buffer<T>(static_cast<size_t>(Bk::MC * kc));
+        team_barrier();
         int64_t packed_block = -1;
-        alignas(64) T tile[MR * NR];
-        for (int64_t w = w0; w < w1; ++w) {
+        for (int64_t w = tid; w < mblocks * nchunks; w += threads) {  // (A block, range of B panels)
           const int64_t mb = w / nchunks, chunk = w % nchunks;
           const int64_t ic = mb * MC, mc = std::min(MC, M - ic);
           if (packed_block != mb) {
@@ -298,9 +299,10 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
             }
           }
         }
-      });
+        team_barrier();  // B's panels are repacked for the next block
+      }
     }
-  }
+  });
 }
 
 template <class T>
