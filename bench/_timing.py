@@ -436,6 +436,13 @@ def parse_threads(s):
 CONTENDERS = ("dlcore", "numpy", "torch")
 
 
+def as_numpy(x):
+    """A contender's result as a NumPy array (dlcore and torch tensors share memory with it)."""
+    if isinstance(x, dlcore.Tensor) or (torch is not None and isinstance(x, torch.Tensor)):
+        return x.numpy()
+    return np.asarray(x)
+
+
 def available_contenders():
     return [c for c in CONTENDERS if c != "torch" or torch is not None]
 

@@ -35,20 +35,12 @@ TRANSPOSE = [4096, 1024]
 QUICK_TRANSPOSE = [1024]
 
 
-def _np(x):
-    if isinstance(x, dlcore.Tensor):
-        return x.numpy()
-    if torch is not None and isinstance(x, torch.Tensor):
-        return x.numpy()
-    return np.asarray(x)
-
-
 def _check(name, fns, rtol, atol):
     ref = fns["numpy"]()
     for c, fn in fns.items():
         if c == "numpy":
             continue
-        got = _np(fn())
+        got = T.as_numpy(fn())
         assert got.shape == ref.shape, f"{name} {c}: shape {got.shape} != {ref.shape}"
         assert got.dtype == ref.dtype, f"{name} {c}: dtype {got.dtype} != {ref.dtype}"
         np.testing.assert_allclose(got, ref, rtol=rtol, atol=atol, err_msg=f"{name} ({c})")

@@ -30,14 +30,6 @@ import dlcore  # noqa: E402
 torch = T.torch
 
 
-def _np(x):
-    if isinstance(x, dlcore.Tensor):
-        return x.numpy()
-    if torch is not None and isinstance(x, torch.Tensor):
-        return x.numpy()
-    return np.asarray(x)
-
-
 def case(name, shape, rng, np_fn, dl_fn, torch_fn, ref_fn, out_elems, out_itemsize=4, rtol=1e-5, exact=False,
          data="uniform"):
     n = int(np.prod(shape))
@@ -54,7 +46,7 @@ def case(name, shape, rng, np_fn, dl_fn, torch_fn, ref_fn, out_elems, out_itemsi
             fns["torch"] = lambda: torch_fn(ta)
         ref = np.asarray(ref_fn(a))
         for c, fn in fns.items():
-            got = _np(fn())
+            got = T.as_numpy(fn())
             assert got.shape == ref.shape, f"{name} {c}: shape {got.shape} != {ref.shape}"
             if exact:
                 np.testing.assert_array_equal(got, ref, err_msg=f"{name} ({c})")
