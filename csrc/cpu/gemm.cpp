@@ -244,8 +244,10 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
   const bool finish = pr.bias != nullptr || pr.act != Activation::Identity;
   const T alpha = static_cast<T>(pr.alpha);
   bpack.resize(static_cast<size_t>((std::min(Bk::NC, N) + NR - 1) / NR * NR * std::min(Bk::KC, K)) + 64);
-  // A team for the whole product (one fork/join); below ~1 MFLOP one thread is faster.
-  const int64_t max_threads = 2.0 * M * N * K < 1e6 ? 1 : num_threads();
+  // A team for the whole product (one fork/join). Below ~16 MFLOP the
+  // barriers and the split packing cost more than a second thread gains
+  // (measured on the intro networks' GEMMs).
+  const int64_t max_threads = 2.0 * M * N * K < 1.6e7 ? 1 : num_threads();
   parallel_team(max_threads, [&](int64_t tid, int64_t threads) {
     T* ap = thread_buffer<T>(static_cast<size_t>(Bk::MC * Bk::KC));
     alignas(64) T tile[MR * NR];
@@ -305,12 +307,36 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
   });
 }
 
+// The fraction of the microkernel's work that is real when C (m x n) is cut
+// into MR x NR tiles: the padding of the edge tiles is wasted.
+template <class T>
+double tile_use(int64_t m, int64_t n) {
+  constexpr int64_t MR = Blocking<T>::MR, NR = Blocking<T>::NR;
+  return double(m) / double((m + MR - 1) / MR * MR) * double(n) / double((n + NR - 1) / NR * NR);
+}
+
 template <class T>
 void gemm_v2_packed(const GemmProblem& p) {
-  std::vector<T> bpack;
-  for (const auto& b : batch_bases(p))
-    gemm_v2_packed_one<T>(p, reinterpret_cast<const T*>(b[1]), reinterpret_cast<const T*>(b[2]),
-                          reinterpret_cast<T*>(b[0]), bpack);
+  // C = A B or, equivalently, C^T = B^T A^T: a narrow C (a dense layer's
+  // 10-way head: N = 10 of NR = 32) wastes most of each tile, its transpose
+  // very little. Transposing is free: swap the operands and their strides.
+  GemmProblem q = p;
+  const bool swap = tile_use<T>(p.N, p.M) > 1.05 * tile_use<T>(p.M, p.N);
+  if (swap) {
+    q.M = p.N; q.N = p.M;
+    q.a_rs = p.b_cs; q.a_cs = p.b_rs;
+    q.b_rs = p.a_cs; q.b_cs = p.a_rs;
+    q.c_rs = p.c_cs; q.c_cs = p.c_rs;
+    q.bias_per_row = !p.bias_per_row;
+  }
+  // The B block buffer is the caller's, kept between calls: a fresh one of a
+  // few hundred KiB would be a new mmap, page faults included, every call.
+  thread_local std::vector<T> bpack;
+  for (const auto& b : batch_bases(p)) {
+    const T* a = reinterpret_cast<const T*>(b[swap ? 2 : 1]);
+    const T* bm = reinterpret_cast<const T*>(b[swap ? 1 : 2]);
+    gemm_v2_packed_one<T>(q, a, bm, reinterpret_cast<T*>(b[0]), bpack);
+  }
 }
 
 }  // namespace
