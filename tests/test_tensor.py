@@ -953,3 +953,18 @@ def test_cuda_off_raises_clear_errors():
     env = dict(os.environ, DLCORE_CUDA="off")
     r = subprocess.run([sys.executable, "-c", NO_CUDA_SCRIPT], env=env, capture_output=True, text=True, timeout=120)
     assert r.returncode == 0 and r.stdout.strip() == "ok", r.stderr
+
+
+@pytest.mark.parametrize("make", [lambda: dlcore.zeros(2**62, 4), lambda: dlcore.empty(2**40, 2**40),
+                                  lambda: dlcore.ones(1).expand(2**40, 2**40),
+                                  lambda: dlcore.ones(4).as_strided((2**40, 2**40), (0, 0)),
+                                  lambda: dlcore.empty(2**61)])
+def test_sizes_that_overflow_raise(make):
+    # An element or byte count past int64 must not wrap into a small allocation.
+    with pytest.raises(ValueError, match=r"^\[\w+\] .*(more elements than fit in int64|more than 2\^60 bytes)"):
+        make()
+
+
+def test_zero_size_with_huge_dims_is_fine():
+    t = dlcore.zeros(0, 2**62)
+    assert t.shape == (0, 2**62) and t.numel() == 0

@@ -72,6 +72,20 @@ CpuAllocator& cpu_allocator() {
 
 }  // namespace
 
+int64_t checked_numel(const char* op, const Shape& shape) {
+  int64_t n = 1;
+  bool overflow = false, empty = false;
+  for (int64_t d : shape) {
+    DL_CHECK(d >= 0, ValueError, "[", op, "] sizes must be non-negative, got ", shape_str(shape));
+    empty |= d == 0;
+    overflow |= __builtin_mul_overflow(n, d, &n);
+  }
+  if (empty) return 0;  // a zero-size dim: no elements, however large the others
+  DL_CHECK(!overflow, ValueError, "[", op, "] a tensor of shape ", shape_str(shape),
+           " has more elements than fit in int64");
+  return n;
+}
+
 int64_t Tensor::numel() const { return shape_numel(shape); }
 
 bool Tensor::is_contiguous() const {
@@ -86,8 +100,10 @@ bool Tensor::is_contiguous() const {
 }
 
 Tensor Tensor::empty(const Shape& shape, DType dtype, Device device) {
-  for (int64_t d : shape) DL_CHECK(d >= 0, ValueError, "[empty] sizes must be non-negative, got ", shape_str(shape));
-  const size_t nbytes = static_cast<size_t>(shape_numel(shape)) * dlcore::itemsize(dtype);
+  const int64_t numel = checked_numel("empty", shape);
+  DL_CHECK(numel <= (int64_t(1) << 60) / int64_t(dlcore::itemsize(dtype)), ValueError, "[empty] a tensor of shape ",
+           shape_str(shape), " would need more than 2^60 bytes");
+  const size_t nbytes = static_cast<size_t>(numel) * dlcore::itemsize(dtype);
   std::shared_ptr<Storage> storage;
   if (device.is_cpu()) {
     if (nbytes >= kCachedCpuBlock) {

@@ -58,5 +58,8 @@ class Tensor {
 
 Shape contiguous_strides(const Shape& shape);
 int64_t shape_numel(const Shape& shape);
+// The element count of a new shape, or a ValueError naming `op` when it is
+// negative or does not fit in int64 (a silent overflow would allocate garbage).
+int64_t checked_numel(const char* op, const Shape& shape);
 
 }  // namespace dlcore

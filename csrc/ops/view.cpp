@@ -116,6 +116,7 @@ Tensor expand(const Tensor& t, const Shape& shape) {
     out[i] = want;
     strides[i] = want == have ? t.strides[i - lead] : 0;
   }
+  checked_numel("expand", out);
   return t.view_as(out, strides, t.offset);
 }
 
@@ -195,10 +196,9 @@ Tensor select(const Tensor& t, int64_t dim, int64_t index) {
 Tensor as_strided(const Tensor& t, const Shape& shape, const Shape& strides, int64_t offset) {
   DL_CHECK(shape.size() == strides.size(), ValueError, "[as_strided] shape ", shape_str(shape), " and strides ",
            shape_str(strides), " differ in length");
-  int64_t lo = offset, hi = offset, numel = 1;
+  const int64_t numel = checked_numel("as_strided", shape);
+  int64_t lo = offset, hi = offset;
   for (size_t i = 0; i < shape.size(); ++i) {
-    DL_CHECK(shape[i] >= 0, ValueError, "[as_strided] invalid shape ", shape_str(shape));
-    numel *= shape[i];
     if (shape[i] > 0) (strides[i] < 0 ? lo : hi) += (shape[i] - 1) * strides[i];
   }
   const int64_t capacity = static_cast<int64_t>(t.storage->nbytes / t.itemsize());
