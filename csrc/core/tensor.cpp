@@ -37,9 +37,14 @@ int64_t shape_numel(const Shape& shape) {
 }
 
 Shape contiguous_strides(const Shape& shape) {
+  // Unsigned: a zero-size tensor may have other dims whose product overflows
+  // (its strides are never used to address memory then).
   Shape st(shape.size());
-  int64_t s = 1;
-  for (size_t i = shape.size(); i-- > 0;) { st[i] = s; s *= std::max<int64_t>(shape[i], 1); }
+  uint64_t s = 1;
+  for (size_t i = shape.size(); i-- > 0;) {
+    st[i] = static_cast<int64_t>(s);
+    s *= static_cast<uint64_t>(std::max<int64_t>(shape[i], 1));
+  }
   return st;
 }
 

@@ -73,6 +73,11 @@ StridedLoop make_loop(const char* op, const Tensor& out, std::initializer_list<c
   DL_CHECK(nd <= kMaxDims, ValueError, "[", op, "] at most ", kMaxDims, " dimensions are supported, got ", nd);
   StridedLoop loop;
   loop.nops = 1 + static_cast<int>(inputs.size());
+  if (out.numel() == 0) {  // nothing to walk (and the strides of huge empty dims may not fit in bytes)
+    loop.ndim = 1;
+    loop.shape[0] = 0;
+    return loop;
+  }
   // Full-rank shape and byte strides per operand (0 along broadcast dims).
   int64_t shape[kMaxDims], strides[kMaxOperands][kMaxDims];
   const Tensor* ops[kMaxOperands] = {&out};
