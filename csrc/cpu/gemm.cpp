@@ -26,6 +26,7 @@
 // error grows like K * eps; integers use the naive loop and wrap.
 #include <algorithm>
 #include <array>
+#include <climits>
 #include <cstring>
 #include <vector>
 #include <immintrin.h>
@@ -75,54 +76,110 @@ void gemm_v1_naive(const GemmProblem& p) {
 
 // ---- v2: packed + register-blocked microkernel -----------------------------
 
-// The vector type of this ISA for T: width W, and the three operations the
-// microkernel needs (load, broadcast, fused multiply-add).
+// The vector type of this ISA for T: width W, and the operations the
+// microkernel and the packing need. load_n / store_n touch only the first n
+// lanes (edge tiles of C); gather(p, idx, n) reads p[idx[r]] for r < n and
+// zeroes the other lanes (packing a transposed operand: one output row of
+// the panel from n source rows).
 template <class T> struct Simd;
 #if defined(__AVX512F__)
 template <> struct Simd<float> {
-  using V = __m512; static constexpr int W = 16, MR = 12, NV = 2;
+  using V = __m512; using I = __m512i; static constexpr int W = 16, MR = 12, NV = 2;
   static V zero() { return _mm512_setzero_ps(); }
   static V load(const float* p) { return _mm512_loadu_ps(p); }
   static void store(float* p, V v) { _mm512_storeu_ps(p, v); }
+  static V load_n(const float* p, int n) { return _mm512_maskz_loadu_ps(__mmask16((1u << n) - 1), p); }
+  static void store_n(float* p, V v, int n) { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v); }
   static V bcast(const float* p) { return _mm512_set1_ps(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static I lane_offsets(int32_t ld) {
+    return _mm512_mullo_epi32(_mm512_set1_epi32(ld), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
+  }
+  static V gather(const float* p, I idx, int n) {
+    return _mm512_mask_i32gather_ps(zero(), __mmask16((1u << n) - 1), idx, p, 4);
+  }
 };
 template <> struct Simd<double> {
-  using V = __m512d; static constexpr int W = 8, MR = 12, NV = 2;
+  using V = __m512d; using I = __m256i; static constexpr int W = 8, MR = 12, NV = 2;
   static V zero() { return _mm512_setzero_pd(); }
   static V load(const double* p) { return _mm512_loadu_pd(p); }
   static void store(double* p, V v) { _mm512_storeu_pd(p, v); }
+  static V load_n(const double* p, int n) { return _mm512_maskz_loadu_pd(__mmask8((1u << n) - 1), p); }
+  static void store_n(double* p, V v, int n) { _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), v); }
   static V bcast(const double* p) { return _mm512_set1_pd(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static I lane_offsets(int32_t ld) {
+    return _mm256_mullo_epi32(_mm256_set1_epi32(ld), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V gather(const double* p, I idx, int n) {
+    return _mm512_mask_i32gather_pd(zero(), __mmask8((1u << n) - 1), idx, p, 8);
+  }
 };
 #elif defined(__AVX2__) && defined(__FMA__)
+// AVX2 masks are vectors: lane r is on when r < n.
+inline __m256i first_lanes32(int n) { return _mm256_cmpgt_epi32(_mm256_set1_epi32(n), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)); }
+inline __m256i first_lanes64(int n) { return _mm256_cmpgt_epi64(_mm256_set1_epi64x(n), _mm256_setr_epi64x(0, 1, 2, 3)); }
 template <> struct Simd<float> {
-  using V = __m256; static constexpr int W = 8, MR = 6, NV = 2;
+  using V = __m256; using I = __m256i; static constexpr int W = 8, MR = 6, NV = 2;
   static V zero() { return _mm256_setzero_ps(); }
   static V load(const float* p) { return _mm256_loadu_ps(p); }
   static void store(float* p, V v) { _mm256_storeu_ps(p, v); }
+  static V load_n(const float* p, int n) { return _mm256_maskload_ps(p, first_lanes32(n)); }
+  static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, first_lanes32(n), v); }
   static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static I lane_offsets(int32_t ld) {
+    return _mm256_mullo_epi32(_mm256_set1_epi32(ld), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  }
+  static V gather(const float* p, I idx, int n) {
+    return _mm256_mask_i32gather_ps(zero(), p, idx, _mm256_castsi256_ps(first_lanes32(n)), 4);
+  }
 };
 template <> struct Simd<double> {
-  using V = __m256d; static constexpr int W = 4, MR = 6, NV = 2;
+  using V = __m256d; using I = __m128i; static constexpr int W = 4, MR = 6, NV = 2;
   static V zero() { return _mm256_setzero_pd(); }
   static V load(const double* p) { return _mm256_loadu_pd(p); }
   static void store(double* p, V v) { _mm256_storeu_pd(p, v); }
+  static V load_n(const double* p, int n) { return _mm256_maskload_pd(p, first_lanes64(n)); }
+  static void store_n(double* p, V v, int n) { _mm256_maskstore_pd(p, first_lanes64(n), v); }
   static V bcast(const double* p) { return _mm256_broadcast_sd(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static I lane_offsets(int32_t ld) { return _mm_mullo_epi32(_mm_set1_epi32(ld), _mm_setr_epi32(0, 1, 2, 3)); }
+  static V gather(const double* p, I idx, int n) {
+    return _mm256_mask_i32gather_pd(zero(), p, idx, _mm256_castsi256_pd(first_lanes64(n)), 8);
+  }
 };
 #else
-template <> struct Simd<float> {
-  using V = __m128; static constexpr int W = 4, MR = 4, NV = 2;
+// SSE2: no FMA, no masked moves, no gathers -- lane by lane through memory.
+template <class T> struct SimdSse2 {
+  using I = int32_t; static constexpr int W = 16 / sizeof(T), MR = 4, NV = 2;
+  static auto load_n(const T* p, int n) {
+    alignas(16) T buf[W] = {};
+    for (int r = 0; r < n; ++r) buf[r] = p[r];
+    return Simd<T>::load(buf);
+  }
+  template <class V> static void store_n(T* p, V v, int n) {
+    alignas(16) T buf[W];
+    Simd<T>::store(buf, v);
+    for (int r = 0; r < n; ++r) p[r] = buf[r];
+  }
+  static I lane_offsets(int32_t ld) { return ld; }
+  static auto gather(const T* p, I ld, int n) {
+    alignas(16) T buf[W] = {};
+    for (int r = 0; r < n; ++r) buf[r] = p[r * ld];
+    return Simd<T>::load(buf);
+  }
+};
+template <> struct Simd<float> : SimdSse2<float> {
+  using V = __m128;
   static V zero() { return _mm_setzero_ps(); }
   static V load(const float* p) { return _mm_loadu_ps(p); }
   static void store(float* p, V v) { _mm_storeu_ps(p, v); }
   static V bcast(const float* p) { return _mm_set1_ps(*p); }
-  static V fma(V a, V b, V c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }  // SSE2 has no FMA
+  static V fma(V a, V b, V c) { return _mm_add_ps(_mm_mul_ps(a, b), c); }
 };
-template <> struct Simd<double> {
-  using V = __m128d; static constexpr int W = 2, MR = 4, NV = 2;
+template <> struct Simd<double> : SimdSse2<double> {
+  using V = __m128d;
   static V zero() { return _mm_setzero_pd(); }
   static V load(const double* p) { return _mm_loadu_pd(p); }
   static void store(double* p, V v) { _mm_storeu_pd(p, v); }
@@ -141,13 +198,14 @@ template <class T> struct Blocking {
   static constexpr int64_t NC = 4096;
 };
 
-// C[MR x NR] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, k-major)
-// + beta * C (C unread when beta == 0). The tile goes to `c` (row stride
-// ldc, unit column stride) -- or, at the edges of C or for a strided C, to a
-// local buffer the caller copies from.
+// C[m x n] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, k-major)
+// + beta * C (C unread when beta == 0), for an m <= MR by n <= NR tile of C
+// at `c` (row stride ldc, unit column stride; a strided C goes through a
+// local buffer the caller copies from). Edge tiles compute the whole padded
+// tile and store only their part, with masked moves.
 template <class T>
-inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, T alpha,
-                        T beta) {
+inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, int m, int n,
+                        T alpha, T beta) {
   using S = Simd<T>;
   constexpr int MR = S::MR, NV = S::NV, W = S::W;
   typename S::V acc[MR][NV];
@@ -155,6 +213,15 @@ inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict 
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) acc[i][v] = S::zero();
+  // C is read (beta) and written only after the K loop, by then its lines
+  // are on their way: a tile of a large C is far out of cache, and waiting
+  // for it costs ~10% at 2048^2.
+#pragma GCC unroll 16
+  for (int i = 0; i < MR; ++i) {
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc), _MM_HINT_T0);
+    _mm_prefetch(reinterpret_cast<const char*>(c + i * ldc + NV * W - 1), _MM_HINT_T0);
+  }
+#pragma GCC unroll 4
   for (int64_t k = 0; k < kc; ++k) {
     typename S::V b[NV];
 #pragma GCC unroll 4
@@ -169,13 +236,27 @@ inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict 
     bp += NV * W;
   }
   const typename S::V va = S::bcast(&alpha), vb = S::bcast(&beta);
+  if (m == MR && n == NV * W) {
+#pragma GCC unroll 16
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 4
+      for (int v = 0; v < NV; ++v) {
+        T* dst = c + i * ldc + v * W;
+        const typename S::V r = acc[i][v] * va;
+        S::store(dst, beta != T(0) ? S::fma(S::load(dst), vb, r) : r);
+      }
+    return;
+  }
+  // Unrolled, so that acc is indexed by constants and stays in registers.
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
 #pragma GCC unroll 4
     for (int v = 0; v < NV; ++v) {
+      const int lanes = std::min(W, n - v * W);
+      if (i >= m || lanes <= 0) continue;
       T* dst = c + i * ldc + v * W;
       const typename S::V r = acc[i][v] * va;
-      S::store(dst, beta != T(0) ? S::fma(S::load(dst), vb, r) : r);
+      S::store_n(dst, beta != T(0) ? S::fma(S::load_n(dst, lanes), vb, r) : r, lanes);
     }
 }
 
@@ -190,6 +271,25 @@ void finish_tile(const GemmProblem& p, T* c, int64_t rs, int64_t cs, int64_t m, 
     }
 }
 
+// out[k * ostride + r] = src[r * ld + k] for r < rows, k < kc: the copy
+// that transposes an operand into a panel, read along the source's
+// contiguous rows (its columns one at a time would put rows of a
+// power-of-two length into one L1 set). One gather per panel row of W.
+template <class T>
+void pack_transposed(int64_t rows, int64_t kc, const T* src, int64_t ld, T* out, int64_t ostride) {
+  using S = Simd<T>;
+  if (ld > INT32_MAX / S::W) {  // offsets beyond the gather's int32 indices
+    for (int64_t r = 0; r < rows; ++r)
+      for (int64_t k = 0; k < kc; ++k) out[k * ostride + r] = src[r * ld + k];
+    return;
+  }
+  const auto offsets = S::lane_offsets(static_cast<int32_t>(ld));
+  for (int64_t r0 = 0; r0 < rows; r0 += S::W) {
+    const int n = static_cast<int>(std::min<int64_t>(S::W, rows - r0));
+    for (int64_t k = 0; k < kc; ++k) S::store_n(out + k * ostride + r0, S::gather(src + r0 * ld + k, offsets, n), n);
+  }
+}
+
 // Packs rows [0, mc) x cols [0, kc) of A (strides rs, cs) into MR-row panels,
 // k-major, zero-padding the last panel.
 template <class T>
@@ -198,11 +298,8 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
   for (int64_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc) {
     const int64_t m = std::min<int64_t>(MR, mc - i0);
     if (m < MR) std::fill(out, out + MR * kc, T(0));
-    // Read along A's contiguous direction; rows of a power-of-two length
-    // would otherwise all map to the same L1 set.
     if (cs == 1) {
-      for (int64_t i = 0; i < m; ++i)
-        for (int64_t k = 0; k < kc; ++k) out[k * MR + i] = a[(i0 + i) * rs + k];
+      pack_transposed(m, kc, a + i0 * rs, rs, out, MR);
     } else {
       for (int64_t k = 0; k < kc; ++k)
         for (int64_t i = 0; i < m; ++i) out[k * MR + i] = a[(i0 + i) * rs + k * cs];
@@ -210,7 +307,7 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) 
   }
 }
 
-// Packs rows [0, kc) x cols [0, nc) of B into NR-column panels, k-major.
+// Packs rows [0, kc) x cols [0, n) of B (n <= NR) into one NR-column panel, k-major.
 template <class T>
 void pack_b_panel(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* out) {
   constexpr int NR = Blocking<T>::NR;
@@ -219,18 +316,18 @@ void pack_b_panel(int64_t kc, int64_t n, const T* b, int64_t rs, int64_t cs, T* 
     return;
   }
   if (n < NR) std::fill(out, out + kc * NR, T(0));
-  if (rs == 1) {  // B transposed: read along its contiguous direction (as in pack_a)
-    for (int64_t j = 0; j < n; ++j)
-      for (int64_t k = 0; k < kc; ++k) out[k * NR + j] = b[k + j * cs];
+  if (rs == 1) {  // B transposed: its columns are the contiguous rows
+    pack_transposed(n, kc, b, cs, out, NR);
     return;
   }
   for (int64_t k = 0; k < kc; ++k)
     for (int64_t j = 0; j < n; ++j) out[k * NR + j] = b[k * rs + j * cs];
 }
 
+// The first 64-byte aligned address of buf, grown to hold `elements` from
+// there: panels start on cache lines, so no vector load of them is split.
 template <class T>
-T* thread_buffer(size_t elements) {  // per-thread packing space for A blocks, 64-byte aligned
-  thread_local std::vector<T> buf;
+T* aligned_buffer(std::vector<T>& buf, size_t elements) {
   if (buf.size() < elements + 64 / sizeof(T)) buf.resize(elements + 64 / sizeof(T));
   return reinterpret_cast<T*>((reinterpret_cast<uintptr_t>(buf.data()) + 63) & ~uintptr_t(63));
 }
@@ -243,13 +340,18 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
   const int64_t a_rs = pr.a_rs, a_cs = pr.a_cs, b_rs = pr.b_rs, b_cs = pr.b_cs, c_rs = pr.c_rs, c_cs = pr.c_cs;
   const bool finish = pr.bias != nullptr || pr.act != Activation::Identity;
   const T alpha = static_cast<T>(pr.alpha);
-  bpack.resize(static_cast<size_t>((std::min(Bk::NC, N) + NR - 1) / NR * NR * std::min(Bk::KC, K)) + 64);
+  // K blocks of equal depth: 784 = 4 x 196 rather than 3 x 256 + 16, whose
+  // last block would pay a whole pass over C for a sliver of work.
+  const int64_t kblocks = std::max<int64_t>(1, (K + Bk::KC - 1) / Bk::KC);
+  const int64_t KC = (K + kblocks - 1) / kblocks;
+  T* const bp = aligned_buffer(bpack, static_cast<size_t>((std::min(Bk::NC, N) + NR - 1) / NR * NR * KC));
   // A team for the whole product (one fork/join). Below ~16 MFLOP the
   // barriers and the split packing cost more than a second thread gains
   // (measured on the intro networks' GEMMs).
   const int64_t max_threads = 2.0 * M * N * K < 1.6e7 ? 1 : num_threads();
   parallel_team(max_threads, [&](int64_t tid, int64_t threads) {
-    T* ap = thread_buffer<T>(static_cast<size_t>(Bk::MC * Bk::KC));
+    thread_local std::vector<T> apack;  // this thread's A block
+    T* const ap = aligned_buffer(apack, static_cast<size_t>(Bk::MC * Bk::KC));
     alignas(64) T tile[MR * NR];
     // Blocks of A are sized so that their count is a multiple of the thread
     // count (balance without repacking); when M is too small for that, the
@@ -262,11 +364,10 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
       const int64_t nc = std::min(Bk::NC, N - jc);
       const int64_t npanels = (nc + NR - 1) / NR;
       const int64_t nchunks = std::min<int64_t>(npanels, std::max<int64_t>(1, (threads + mblocks - 1) / mblocks));
-      for (int64_t pc = 0; pc < K; pc += Bk::KC) {
-        const int64_t kc = std::min(Bk::KC, K - pc);
+      for (int64_t pc = 0; pc < K; pc += KC) {
+        const int64_t kc = std::min(KC, K - pc);
         const T beta = pc == 0 ? static_cast<T>(pr.beta) : T(1);  // later K blocks accumulate
         const bool last = pc + kc >= K;
-        T* bp = bpack.data();
         for (int64_t p = tid; p < npanels; p += threads)  // the team packs B together
           pack_b_panel(kc, std::min<int64_t>(NR, nc - p * NR), B + pc * b_rs + (jc + p * NR) * b_cs, b_rs, b_cs,
                        bp + p * kc * NR);
@@ -287,10 +388,10 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
               T* c = C + (ic + ir) * c_rs + (jc + jr) * c_cs;
               const T* a_panel = ap + ir * kc;
               const T* b_panel = bp + p * kc * NR;
-              if (m == MR && n == NR && c_cs == 1) {
-                microkernel<T>(kc, a_panel, b_panel, c, c_rs, alpha, beta);
-              } else {  // an edge tile or a strided C: through a buffer
-                microkernel<T>(kc, a_panel, b_panel, tile, NR, alpha, T(0));
+              if (c_cs == 1) {
+                microkernel<T>(kc, a_panel, b_panel, c, c_rs, int(m), int(n), alpha, beta);
+              } else {  // a strided C: through a buffer
+                microkernel<T>(kc, a_panel, b_panel, tile, NR, MR, NR, alpha, T(0));
                 for (int64_t i = 0; i < m; ++i)
                   for (int64_t j = 0; j < n; ++j) {
                     T& dst = c[i * c_rs + j * c_cs];
