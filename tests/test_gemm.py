@@ -100,9 +100,10 @@ def test_errors():
 
 
 # Shapes that cross the packed kernel's blocks: KC (256 float / 128 double), MC, NR (32/16 on
-# AVX-512, 16/8 on AVX2), NC (4096), with ragged edges everywhere. The naive kernel is the oracle.
+# AVX-512, 16/8 on AVX2), NC (4096), with ragged edges everywhere; (40, 70, 60) has a B small
+# enough to be read in place but for its last, narrow panel. The naive kernel is the oracle.
 BLOCK_SHAPES = [(300, 70, 600), (13, 4100, 3), (97, 33, 257), (1, 1000, 1), (1000, 1, 1), (25, 17, 1031),
-                (530, 130, 129)]
+                (530, 130, 129), (40, 70, 60)]
 
 
 @pytest.mark.parametrize("shape", BLOCK_SHAPES, ids=str)
@@ -129,6 +130,13 @@ def test_packed_transposes_across_blocks(backend, rng, ta, tb):
     if tb:
         B, b = B.T, b.T
     np.testing.assert_allclose(N(A @ B), a.astype(np.float64) @ b, **tol(np.float32, k))
+
+
+def test_b_read_in_place_through_its_row_stride(backend, rng):
+    a = rng.standard_normal((40, 60)).astype(np.float32)
+    b = rng.standard_normal((60, 100)).astype(np.float32)
+    B = T(b)[:, 3:73]  # rows 100 apart, 70 wide
+    np.testing.assert_allclose(N(T(a) @ B), a.astype(np.float64) @ b[:, 3:73], **tol(np.float32, 60))
 
 
 def test_strided_output_rows_and_batches(backend, rng):

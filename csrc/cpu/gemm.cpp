@@ -198,14 +198,14 @@ template <class T> struct Blocking {
   static constexpr int64_t NC = 4096;
 };
 
-// C[m x n] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, k-major)
-// + beta * C (C unread when beta == 0), for an m <= MR by n <= NR tile of C
+// C[m x n] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, its rows ldb
+// apart: NR in a packed panel, B's row stride when read in place) + beta * C (C unread when beta == 0), for an m <= MR by n <= NR tile of C
 // at `c` (row stride ldc, unit column stride; a strided C goes through a
 // local buffer the caller copies from). Edge tiles compute the whole padded
 // tile and store only their part, with masked moves.
 template <class T>
-inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, T* c, int64_t ldc, int m, int n,
-                        T alpha, T beta) {
+inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb, T* c, int64_t ldc,
+                        int m, int n, T alpha, T beta) {
   using S = Simd<T>;
   constexpr int MR = S::MR, NV = S::NV, W = S::W;
   typename S::V acc[MR][NV];
@@ -233,7 +233,7 @@ inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict 
       for (int v = 0; v < NV; ++v) acc[i][v] = S::fma(a, b[v], acc[i][v]);
     }
     ap += MR;
-    bp += NV * W;
+    bp += ldb;
   }
   const typename S::V va = S::bcast(&alpha), vb = S::bcast(&beta);
   if (m == MR && n == NV * W) {
@@ -349,6 +349,10 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
   // barriers and the split packing cost more than a second thread gains
   // (measured on the intro networks' GEMMs).
   const int64_t max_threads = 2.0 * M * N * K < 1.6e7 ? 1 : num_threads();
+  // A row-major B spanning at most 32 KiB is read in place, L1-resident
+  // with no set conflicts: copying it would cost more than it saves (only
+  // a last, narrower panel is packed, for its zero padding).
+  const bool direct_b = b_cs == 1 && K * b_rs * static_cast<int64_t>(sizeof(T)) <= 32768;
   parallel_team(max_threads, [&](int64_t tid, int64_t threads) {
     thread_local std::vector<T> apack;  // this thread's A block
     T* const ap = aligned_buffer(apack, static_cast<size_t>(Bk::MC * Bk::KC));
@@ -369,7 +373,7 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
         const T beta = pc == 0 ? static_cast<T>(pr.beta) : T(1);  // later K blocks accumulate
         const bool last = pc + kc >= K;
         for (int64_t p = tid; p < npanels; p += threads)  // the team packs B together
-          pack_b_panel(kc, std::min<int64_t>(NR, nc - p * NR), B + pc * b_rs + (jc + p * NR) * b_cs, b_rs, b_cs,
+          if (!direct_b || (p + 1) * NR > nc) pack_b_panel(kc, std::min<int64_t>(NR, nc - p * NR), B + pc * b_rs + (jc + p * NR) * b_cs, b_rs, b_cs,
                        bp + p * kc * NR);
         team_barrier();
         int64_t packed_block = -1;
@@ -387,11 +391,13 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
               const int64_t m = std::min<int64_t>(MR, mc - ir);
               T* c = C + (ic + ir) * c_rs + (jc + jr) * c_cs;
               const T* a_panel = ap + ir * kc;
-              const T* b_panel = bp + p * kc * NR;
+              const bool packed = !direct_b || n < NR;
+              const T* b_panel = packed ? bp + p * kc * NR : B + pc * b_rs + (jc + jr);
+              const int64_t ldb = packed ? NR : b_rs;
               if (c_cs == 1) {
-                microkernel<T>(kc, a_panel, b_panel, c, c_rs, int(m), int(n), alpha, beta);
+                microkernel<T>(kc, a_panel, b_panel, ldb, c, c_rs, int(m), int(n), alpha, beta);
               } else {  // a strided C: through a buffer
-                microkernel<T>(kc, a_panel, b_panel, tile, NR, MR, NR, alpha, T(0));
+                microkernel<T>(kc, a_panel, b_panel, ldb, tile, NR, MR, NR, alpha, T(0));
                 for (int64_t i = 0; i < m; ++i)
                   for (int64_t j = 0; j < n; ++j) {
                     T& dst = c[i * c_rs + j * c_cs];
