@@ -38,6 +38,26 @@ __device__ __forceinline__ void loop_offsets(const StridedLoop& loop, int64_t i,
 template <class T>
 __device__ __forceinline__ T& at(char* base, int64_t off) { return *reinterpret_cast<T*>(base + off); }
 
+// The inner loop of the tiled GEMM kernels (cuda/gemm.cu, cuda/conv.cu):
+// acc (TM x TN) += one BK-deep slice of the shared tiles, A stored k-major
+// (As[k][m]) and B row-major (Bs[k][n]), for the thread whose micro-tile is
+// rows ty*TM.. and columns tx*TN... Per k: TM + TN shared loads, TM*TN FMAs.
+template <int BK, class T, int BM, int BN, int TM, int TN>
+__device__ __forceinline__ void tile_fma(const T (*As)[BM], const T (*Bs)[BN], int ty, int tx, T (&acc)[TM][TN]) {
+  #pragma unroll 4
+  for (int k = 0; k < BK; ++k) {
+    T ra[TM], rb[TN];
+    #pragma unroll
+    for (int i = 0; i < TM; ++i) ra[i] = As[k][ty * TM + i];
+    #pragma unroll
+    for (int j = 0; j < TN; ++j) rb[j] = Bs[k][tx * TN + j];
+    #pragma unroll
+    for (int i = 0; i < TM; ++i)
+      #pragma unroll
+      for (int j = 0; j < TN; ++j) acc[i][j] += ra[i] * rb[j];
+  }
+}
+
 struct DeviceMath {
   static __device__ __forceinline__ float exp(float x) { return expf(x); }
   static __device__ __forceinline__ double exp(double x) { return ::exp(x); }

@@ -108,17 +108,7 @@ __global__ void __launch_bounds__(kTiledThreads, sizeof(T) == 4 ? 2 : 1) gemm_v2
     for (int64_t k0 = 0; k0 < p.K; k0 += BK) {
       const bool more = k0 + BK < p.K;
       if (more) fetch<T, VEC_A, VEC_B>(p, a, b, m0, n0, k0 + BK, s);  // overlaps the math below
-      #pragma unroll 4
-      for (int k = 0; k < BK; ++k) {
-        T ra[TM], rb[TN];
-        #pragma unroll
-        for (int i = 0; i < TM; ++i) ra[i] = As[buf][k][ty * TM + i];
-        #pragma unroll
-        for (int j = 0; j < TN; ++j) rb[j] = Bs[buf][k][tx * TN + j];
-        #pragma unroll
-        for (int i = 0; i < TM; ++i)
-          for (int j = 0; j < TN; ++j) acc[i][j] += ra[i] * rb[j];
-      }
+      tile_fma<BK>(As[buf], Bs[buf], ty, tx, acc);
       if (more) stage(s, As[buf ^ 1], Bs[buf ^ 1]);  // the other buffer: nobody reads it now
       __syncthreads();
       buf ^= 1;

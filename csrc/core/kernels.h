@@ -93,6 +93,35 @@ struct GemmProblem {
   StridedLoop batch;
 };
 
+// 2-D convolution over contiguous NCHW tensors (conv1d is H = KH = 1):
+// x (N, C, H, W), w (OC, C / groups, KH, KW), y (N, OC, OH, OW), with
+// y[n, oc, oh, ow] = bias[oc] + sum over (c, kh, kw) in oc's group of
+//   w[oc, c, kh, kw] * x[n, c, oh * sh - ph + kh * dh, ow * sw - pw + kw * dw]
+// (x is zero outside the image, so OH / OW alone decide the padding at the
+// far edges). The three passes of a conv layer:
+//   Forward:        out = y,  a = x,  b = w, bias (OC entries) or null
+//   BackwardInput:  out = dx, a = dy, b = w
+//   BackwardWeight: out = dw, a = dy, b = x
+enum class ConvPass : uint8_t { Forward, BackwardInput, BackwardWeight };
+struct ConvProblem {
+  int64_t N = 0, C = 0, H = 0, W = 0, OC = 0, KH = 0, KW = 0, OH = 0, OW = 0, groups = 1;
+  int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  GemmVariant variant = GemmVariant::Fast;  // Naive: the direct loops, the oracle
+};
+
+// 2-D pooling of `planes` contiguous H x W planes into OH x OW ones. An
+// output's window covers rows oh * sh - ph + kh * dh (kh < KH), clipped to
+// the image -- or, adaptive, rows [floor(oh * H / OH), ceil((oh + 1) * H / OH)).
+// Avg divides by the window clipped to the padded image (count_include_pad)
+// or to the image. Max stores the flat index (ih * W + iw) of each maximum
+// (the first one; NaN wins) for the backward pass.
+enum class PoolOp : uint8_t { Max, Avg };
+struct PoolProblem {
+  int64_t planes = 0, H = 0, W = 0, OH = 0, OW = 0, KH = 1, KW = 1;
+  int64_t sh = 1, sw = 1, ph = 0, pw = 0, dh = 1, dw = 1;
+  bool count_include_pad = true, adaptive = false;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -113,6 +142,13 @@ struct KernelTable {
   void (*uniform)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi);
   void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);
   void (*gemm)(DType dt, const GemmProblem& p);
+  void (*conv2d)(ConvPass pass, DType dt, const ConvProblem& p, void* out, const void* a, const void* b,
+                 const void* bias);
+  // Forward: out (planes, OH, OW), indices (Max only, same shape) from in.
+  // Backward: grad_in (planes, H, W) from grad_out (and Max's indices).
+  void (*pool2d)(PoolOp op, DType dt, const PoolProblem& p, void* out, int64_t* indices, const void* in);
+  void (*pool2d_backward)(PoolOp op, DType dt, const PoolProblem& p, void* grad_in, const void* grad_out,
+                          const int64_t* indices);
 };
 
 }  // namespace dlcore
@@ -128,9 +164,14 @@ struct KernelTable {
   void arange(DType, void*, int64_t, double, double, int64_t, int64_t);           \
   void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);        \
   void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);          \
-  void gemm(DType, const GemmProblem&);
-#define DLCORE_KERNEL_TABLE(name) \
-  KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm }
+  void gemm(DType, const GemmProblem&);                                            \
+  void conv2d(ConvPass, DType, const ConvProblem&, void*, const void*, const void*, const void*); \
+  void pool2d(PoolOp, DType, const PoolProblem&, void*, int64_t*, const void*);      \
+  void pool2d_backward(PoolOp, DType, const PoolProblem&, void*, const void*, const int64_t*);
+#define DLCORE_KERNEL_TABLE(name)                                                                           \
+  KernelTable {                                                                                             \
+    name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d, pool2d_backward \
+  }
 
 #define DLCORE_DECLARE_ISA(isa)                            \
   namespace dlcore::cpu::isa {                             \

@@ -64,10 +64,15 @@ void parallel_team(int64_t max_threads, const F& f) {
   f(int64_t{0}, int64_t{1});
 }
 
-// All threads of the current parallel_team wait here (no-op for a team of one).
-inline void team_barrier() {
+// All `threads` threads of the current parallel_team wait here. A team of
+// one skips it: it may be running inline inside another kernel's parallel
+// region (a GEMM per image of a convolution), whose threads an OpenMP
+// barrier would wait for instead.
+inline void team_barrier(int64_t threads) {
 #ifdef _OPENMP
+  if (threads > 1) {
 #pragma omp barrier
+  }
 #endif
 }
 

@@ -437,7 +437,7 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
           if (!direct_b || (p + 1) * NR > nc)
             pack_b_panel(kc, std::min<int64_t>(NR, nc - p * NR), B + pc * b_rs + (jc + p * NR) * b_cs, b_rs, b_cs,
                          bp + p * kc * NR);
-        team_barrier();
+        team_barrier(threads);
         int64_t packed_block = -1;
         for (int64_t w = tid; w < mblocks * nchunks; w += threads) {  // (A block, range of B panels)
           const int64_t mb = w / nchunks, chunk = w % nchunks;
@@ -466,7 +466,7 @@ void gemm_v2_packed_one(const GemmProblem& pr, const T* A, const T* B, T* C, std
             }
           }
         }
-        team_barrier();  // B's panels are repacked for the next block
+        team_barrier(threads);  // B's panels are repacked for the next block
       }
     }
   });

@@ -84,6 +84,37 @@ struct GemmEpilogue {
 };
 Tensor gemm(const Tensor& a, const Tensor& b, const GemmEpilogue& e);
 
+// --- convolution (conv.cpp) ------------------------------------------------
+// One entry per spatial dim (1 for conv1d, 2 for conv2d). padding_mode "same"
+// or "valid" overrides padding; variant Naive runs the direct loops.
+struct ConvArgs {
+  size_t spatial = 2;
+  std::vector<int64_t> stride, padding, dilation;
+  std::string padding_mode;
+  int64_t groups = 1;
+  GemmVariant variant = GemmVariant::Fast;
+};
+// op: the name errors give ("conv2d", "conv1d_backward_input", ...).
+Tensor conv(const char* op, const Tensor& x, const Tensor& w, const std::optional<Tensor>& bias, const ConvArgs& args);
+Tensor conv_backward_input(const char* op, const Tensor& grad_out, const Tensor& w, const Shape& input_shape,
+                           const ConvArgs& args);
+Tensor conv_backward_weight(const char* op, const Tensor& grad_out, const Tensor& x, const Shape& weight_shape,
+                            const ConvArgs& args);
+
+// --- pooling (pool.cpp) -----------------------------------------------------
+// Over the last two dims of a (C, H, W) or (N, C, H, W) tensor.
+struct PoolArgs {
+  std::vector<int64_t> kernel, stride, padding, dilation;  // two entries each
+  bool ceil_mode = false, count_include_pad = true;
+};
+std::pair<Tensor, Tensor> max_pool2d(const Tensor& x, const PoolArgs& args);  // (values, int64 indices)
+Tensor avg_pool2d(const Tensor& x, const PoolArgs& args);
+Tensor adaptive_avg_pool2d(const Tensor& x, const std::vector<int64_t>& output_size);
+Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const Shape& input_shape,
+                           const PoolArgs& args);
+Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const PoolArgs& args);
+Tensor adaptive_avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape);
+
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
 // PyTorch's dim=[] is "all", which is what these follow).

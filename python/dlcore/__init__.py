@@ -6,7 +6,7 @@ from .tensor import *  # noqa: F401,F403  (Tensor, factories, functions)
 from .tensor import __all__ as _tensor_all
 from .functions import *  # noqa: F401,F403  (dlcore.exp(x), dlcore.sum(x, dim), ...)
 from .functions import __all__ as _functions_all
-from . import cuda
+from . import cuda, functional
 
 __version__ = "0.1.0"
 
@@ -32,5 +32,5 @@ def set_cpu_isa(name):
     _C.set_cpu_isa(name)
 
 
-__all__ = ["DType", "Device", "bool_", "device", "dtype", "float32", "float64", "int32", "int64", "cuda",
+__all__ = ["DType", "Device", "bool_", "device", "dtype", "float32", "float64", "int32", "int64", "cuda", "functional",
            "set_num_threads", "get_num_threads", "cpu_info", "set_cpu_isa"] + list(_tensor_all) + list(_functions_all)
