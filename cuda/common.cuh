@@ -38,19 +38,7 @@ __device__ __forceinline__ void loop_offsets(const StridedLoop& loop, int64_t i,
 template <class T>
 __device__ __forceinline__ T& at(char* base, int64_t off) { return *reinterpret_cast<T*>(base + off); }
 
-struct DeviceMath {
-  static __device__ __forceinline__ float exp(float x) { return expf(x); }
-  static __device__ __forceinline__ double exp(double x) { return ::exp(x); }
-  static __device__ __forceinline__ float log(float x) { return logf(x); }
-  static __device__ __forceinline__ double log(double x) { return ::log(x); }
-  static __device__ __forceinline__ float abs(float x) { return fabsf(x); }
-  static __device__ __forceinline__ double abs(double x) { return ::fabs(x); }
-  static __device__ __forceinline__ float sqrt(float x) { return sqrtf(x); }
-  static __device__ __forceinline__ double sqrt(double x) { return ::sqrt(x); }
-  static __device__ __forceinline__ float pow(float a, float b) { return powf(a, b); }
-  static __device__ __forceinline__ double pow(double a, double b) { return ::pow(a, b); }
-  static __device__ __forceinline__ double sin(double x) { return ::sin(x); }
-  static __device__ __forceinline__ double cos(double x) { return ::cos(x); }
-};
+// The device's full-precision math for the Math policy of core/pointwise.h.
+using DeviceMath = pointwise::LibMath;
 
 }  // namespace dlcore::cuda

@@ -17,6 +17,7 @@ void init_interop(py::module_& m);
 void init_elementwise(py::module_& m);
 void init_reduce(py::module_& m);
 void init_gemm(py::module_& m);
+void init_activation(py::module_& m);
 void init_factory(py::module_& m);
 void init_runtime(py::module_& m);
 

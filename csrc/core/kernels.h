@@ -71,8 +71,64 @@ struct ReduceProblem {
 // no copy. `batch` walks the broadcast batch shape with three operands
 // (C, A, B): its data pointers are the first matrices, its strides step
 // between matrices (0 where an operand is broadcast).
-// The activations a GEMM epilogue can apply (the activations family adds more).
-enum class Activation : uint8_t { Identity, ReLU };
+// The activation functions (their math: pointwise::activation in
+// core/pointwise.h). A GEMM epilogue applies one; the activation kernels
+// apply any, forward and backward. Parameters (ActivationParams: a, b):
+//   LeakyReLU a = negative slope; ELU a = alpha; SiLU a = beta (x sigmoid(beta x),
+//   the Swish family); Softplus a = beta, b = threshold; HardTanh a = min, b = max.
+// Heaviside is the perceptron's step (1 for x > 0, else 0) and has no gradient.
+enum class Activation : uint8_t {
+  Identity, ReLU, LeakyReLU, ELU, SELU, SiLU, Softplus, GELU, GELUTanh, Sigmoid, Tanh, HardTanh, HardSigmoid,
+  Heaviside,
+};
+
+struct ActivationParams { double a = 0, b = 0; };
+
+// PyTorch's defaults.
+constexpr ActivationParams default_params(Activation act) {
+  switch (act) {
+    case Activation::LeakyReLU: return {0.01, 0};
+    case Activation::ELU: case Activation::SiLU: return {1, 0};
+    case Activation::Softplus: return {1, 20};
+    case Activation::HardTanh: return {-1, 1};
+    default: return {0, 0};
+  }
+}
+
+constexpr bool activation_has_grad(Activation act) { return act != Activation::Heaviside; }
+
+// Which tensor the backward kernel reads: the forward's output where the
+// derivative is a cheap function of it (no transcendental to recompute),
+// else the input.
+constexpr bool activation_grad_uses_output(Activation act) {
+  return act == Activation::ReLU || act == Activation::ELU || act == Activation::SELU ||
+         act == Activation::Sigmoid || act == Activation::Tanh;
+}
+
+// The activations whose parameter `a` may be a tensor (one value per channel,
+// broadcast to the input) with a gradient of its own: LeakyReLU is PReLU,
+// SiLU is Swish with a learned beta.
+constexpr bool activation_has_param_grad(Activation act) {
+  return act == Activation::LeakyReLU || act == Activation::SiLU;
+}
+
+template <class F>
+void dispatch_op(Activation act, F&& f) {
+  switch (act) {
+#define DL_CASE(name) case Activation::name: return f(std::integral_constant<Activation, Activation::name>{});
+    DL_CASE(Identity) DL_CASE(ReLU) DL_CASE(LeakyReLU) DL_CASE(ELU) DL_CASE(SELU) DL_CASE(SiLU) DL_CASE(Softplus)
+    DL_CASE(GELU) DL_CASE(GELUTanh) DL_CASE(Sigmoid) DL_CASE(Tanh) DL_CASE(HardTanh) DL_CASE(HardSigmoid)
+    DL_CASE(Heaviside)
+#undef DL_CASE
+  }
+}
+
+// f(activation as an integral_constant, T{}) for a floating dtype: one
+// kernel instance per (activation, dtype).
+template <class F>
+void dispatch_activation(Activation act, DType dt, F&& f) {
+  dispatch_op(act, [&](auto op) { dispatch_floating(dt, [&](auto tag) { f(op, tag); }); });
+}
 
 // Which GEMM kernel runs: the fastest, or the naive oracle (for tests and
 // for reading the two side by side in benchmarks).
@@ -113,6 +169,14 @@ struct KernelTable {
   void (*uniform)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double lo, double hi);
   void (*normal)(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, double mean, double std);
   void (*gemm)(DType dt, const GemmProblem& p);
+  // Activations, floating dtypes. loop operands: out, x; or out, x, a where
+  // the tensor a (broadcast) replaces the parameter p.a per element.
+  void (*activation)(Activation act, DType dt, const StridedLoop& loop, const ActivationParams& p);
+  // loop operands: dx, dy, saved (the input or the output, as
+  // activation_grad_uses_output says); or d, dy, x, a with a tensor parameter,
+  // where d is dx, or (wrt_param) dy * d act / d a per element.
+  void (*activation_backward)(Activation act, DType dt, const StridedLoop& loop, const ActivationParams& p,
+                              bool wrt_param);
 };
 
 }  // namespace dlcore
@@ -128,9 +192,14 @@ struct KernelTable {
   void arange(DType, void*, int64_t, double, double, int64_t, int64_t);           \
   void uniform(DType, void*, int64_t, uint64_t, uint64_t, double, double);        \
   void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);          \
-  void gemm(DType, const GemmProblem&);
-#define DLCORE_KERNEL_TABLE(name) \
-  KernelTable { name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm }
+  void gemm(DType, const GemmProblem&);                                            \
+  void activation(Activation, DType, const StridedLoop&, const ActivationParams&);   \
+  void activation_backward(Activation, DType, const StridedLoop&, const ActivationParams&, bool);
+#define DLCORE_KERNEL_TABLE(name)                                                                          \
+  KernelTable {                                                                                            \
+    name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, activation,              \
+        activation_backward                                                                                \
+  }
 
 #define DLCORE_DECLARE_ISA(isa)                            \
   namespace dlcore::cpu::isa {                             \

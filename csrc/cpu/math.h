@@ -1,6 +1,9 @@
-// Branch-free exp and log that the compiler vectorizes inside `omp simd`
-// loops, compiled per ISA like every CPU kernel (SSE2, AVX2 or AVX-512
-// lanes). glibc's expf/logf are scalar calls, which stop vectorization.
+// Branch-free exp and log (and expm1, log1p, tanh, erfc built on them) that
+// the compiler vectorizes inside `omp simd` loops, compiled per ISA like
+// every CPU kernel (SSE2, AVX2 or AVX-512 lanes). glibc's expf/logf are
+// scalar calls, which stop vectorization. The namespace is the ISA's: each
+// translation unit's copies are compiled for its own ISA, and a linker must
+// never merge an AVX-512 copy into the baseline code.
 //
 // Algorithms (Cephes, S. Moshier): range reduction to a small interval by
 // the exponent, then a polynomial (float) or rational (double) fit there.
@@ -11,10 +14,11 @@
 // Accuracy: within 2 ulp of the correctly rounded result; NaN in -> NaN out,
 // log(0) = -inf, log(x < 0) = NaN, exp(+-inf) = inf / 0.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
-namespace dlcore::cpu {
+namespace dlcore::cpu::DLCORE_ISA {
 
 template <class To, class From>
 inline To bits(From x) { return __builtin_bit_cast(To, x); }
@@ -139,4 +143,69 @@ inline double exp_simd(double x) { return exp_f64(x); }
 inline float log_simd(float x) { return log_f32(x); }
 inline double log_simd(double x) { return log_f64(x); }
 
-}  // namespace dlcore::cpu
+// expm1 and log1p by Kahan's corrections (Goldberg, "What every computer
+// scientist should know about floating-point arithmetic", thm. 4): with
+// u = fl(e^x), (u - 1) x / log(u) is e^x - 1 to a few ulp even where u - 1
+// alone has lost all its digits; with u = fl(1 + x), log(u) x / (u - 1) is
+// log(1 + x) likewise. The selects cover u == 1, the saturated ends and inf.
+template <class T> inline T expm1_simd(T x) {
+  const T u = exp_simd(x);
+  const T um1 = u - T(1);
+  T r = um1 * x / log_simd(u);
+  r = u == T(1) ? x : r;
+  r = um1 == T(-1) ? T(-1) : r;
+  r = u == std::numeric_limits<T>::infinity() ? u : r;
+  return x != x ? x : r;
+}
+
+template <class T> inline T log1p_simd(T x) {
+  const T u = T(1) + x;
+  T r = log_simd(u) * x / (u - T(1));
+  r = u == T(1) ? x : r;
+  r = x == std::numeric_limits<T>::infinity() ? x : r;
+  return x != x ? x : r;
+}
+
+// tanh |x| = -t / (t + 2) with t = expm1(-2|x|) in (-1, 0]: no overflow,
+// and full relative precision near 0.
+template <class T> inline T tanh_simd(T x) {
+  const T t = expm1_simd(T(-2) * std::fabs(x));
+  return std::copysign(-t / (t + T(2)), x);
+}
+
+// erfc. float: Numerical Recipes' Chebyshev fit (erfcc; relative error below
+// 1.2e-7 for every x), evaluated in double so that the exponent -x^2 + ...
+// keeps its digits for large |x|. double: libm's erfc (scalar; float64 is the
+// reference and gradient-check dtype, not the fast path).
+inline float erfc_simd(float xf) {
+  const double x = xf, z = std::fabs(x);
+  const double t = 1.0 / (1.0 + 0.5 * z);
+  double p = 0.17087277;
+  p = p * t - 0.82215223;
+  p = p * t + 1.48851587;
+  p = p * t - 1.13520398;
+  p = p * t + 0.27886807;
+  p = p * t - 0.18628806;
+  p = p * t + 0.09678418;
+  p = p * t + 0.37409196;
+  p = p * t + 1.00002368;
+  p = p * t - 1.26551223;
+  const double r = t * exp_f64(p - z * z);
+  return static_cast<float>(x >= 0.0 ? r : 2.0 - r);
+}
+inline double erfc_simd(double x) { return std::erfc(x); }
+
+// The Math policy of core/pointwise.h for the CPU kernels.
+struct SimdMath {
+  template <class T> static T exp(T x) { return exp_simd(x); }
+  template <class T> static T expm1(T x) { return expm1_simd(x); }
+  template <class T> static T log(T x) { return log_simd(x); }
+  template <class T> static T log1p(T x) { return log1p_simd(x); }
+  template <class T> static T tanh(T x) { return tanh_simd(x); }
+  template <class T> static T erfc(T x) { return erfc_simd(x); }
+  template <class T> static T sqrt(T x) { return std::sqrt(x); }
+  template <class T> static T abs(T x) { return std::fabs(x); }
+  template <class T> static T pow(T a, T b) { return std::pow(a, b); }
+};
+
+}  // namespace dlcore::cpu::DLCORE_ISA

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 #include "core/tensor.h"
 #include "core/kernels.h"
@@ -83,6 +84,18 @@ struct GemmEpilogue {
   GemmVariant variant = GemmVariant::Fast;
 };
 Tensor gemm(const Tensor& a, const Tensor& b, const GemmEpilogue& e);
+
+// --- activations (activation.cpp) -------------------------------------------
+const char* activation_name(Activation act);
+Tensor activation(Activation act, const Tensor& x, const ActivationParams& p);
+// grad * act'(x), from `saved`: the forward's output where
+// activation_grad_uses_output(act), else its input.
+Tensor activation_backward(Activation act, const Tensor& grad, const Tensor& saved, const ActivationParams& p);
+// PReLU (LeakyReLU) and Swish (SiLU) with the parameter `a` a tensor: one
+// value, or one per channel (dim 1 of x). Backward returns (dx, da).
+Tensor param_activation(Activation act, const Tensor& x, const Tensor& a);
+std::pair<Tensor, Tensor> param_activation_backward(Activation act, const Tensor& grad, const Tensor& x,
+                                                    const Tensor& a);
 
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";

@@ -7,6 +7,7 @@ from .tensor import __all__ as _tensor_all
 from .functions import *  # noqa: F401,F403  (dlcore.exp(x), dlcore.sum(x, dim), ...)
 from .functions import __all__ as _functions_all
 from . import cuda
+from . import functional
 
 __version__ = "0.1.0"
 
