@@ -149,6 +149,42 @@ struct GemmProblem {
   StridedLoop batch;
 };
 
+// Softmax along the rows of a contiguous (rows, classes) matrix (the op
+// layer moves any axis last). Forward: x -> out = softmax(x) or log_softmax(x).
+// Backward: x is the forward's output y, dy its gradient, out = dx.
+struct SoftmaxProblem {
+  int64_t rows = 0, classes = 0;
+  bool log = false;
+  const void* x = nullptr;
+  const void* dy = nullptr;
+  void* out = nullptr;
+};
+
+// Cross-entropy of each row of contiguous (rows, classes) logits against an
+// integer label (labels; ignore_index rows have loss 0 and gradient 0) or a
+// row of target probabilities (target), with label smoothing: the target
+// distribution is (1 - smoothing) * target + smoothing / classes.
+// log_probs: the input already holds log-probabilities (NLL); no softmax.
+// Forward writes loss (rows,) and stats (rows, 2) float64: each row's max m
+// and log sum exp(x - m), whose sum is the logsumexp -- kept apart so that a
+// huge m does not swallow the log-sum's digits. That is all the backward
+// needs besides the logits: dlogits = grad * (exp((x - m) - logsum) - q), or
+// grad * -q for log-probabilities (stats unused).
+struct CrossEntropyProblem {
+  int64_t rows = 0, classes = 0;
+  bool log_probs = false;
+  const void* logits = nullptr;
+  const int64_t* labels = nullptr;
+  const void* target = nullptr;
+  int64_t ignore_index = -100;
+  double smoothing = 0;
+  void* loss = nullptr;
+  void* stats = nullptr;
+  const void* grad = nullptr;  // (rows,) when grad_per_row, else one value for every row
+  bool grad_per_row = false;
+  void* dlogits = nullptr;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -177,6 +213,10 @@ struct KernelTable {
   // where d is dx, or (wrt_param) dy * d act / d a per element.
   void (*activation_backward)(Activation act, DType dt, const StridedLoop& loop, const ActivationParams& p,
                               bool wrt_param);
+  void (*softmax)(DType dt, const SoftmaxProblem& p);
+  void (*softmax_backward)(DType dt, const SoftmaxProblem& p);
+  void (*cross_entropy)(DType dt, const CrossEntropyProblem& p);
+  void (*cross_entropy_backward)(DType dt, const CrossEntropyProblem& p);
 };
 
 }  // namespace dlcore
@@ -194,11 +234,15 @@ struct KernelTable {
   void normal(DType, void*, int64_t, uint64_t, uint64_t, double, double);          \
   void gemm(DType, const GemmProblem&);                                            \
   void activation(Activation, DType, const StridedLoop&, const ActivationParams&);   \
-  void activation_backward(Activation, DType, const StridedLoop&, const ActivationParams&, bool);
+  void activation_backward(Activation, DType, const StridedLoop&, const ActivationParams&, bool); \
+  void softmax(DType, const SoftmaxProblem&);                                                   \
+  void softmax_backward(DType, const SoftmaxProblem&);                                          \
+  void cross_entropy(DType, const CrossEntropyProblem&);                                        \
+  void cross_entropy_backward(DType, const CrossEntropyProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, activation,              \
-        activation_backward                                                                                \
+        activation_backward, softmax, softmax_backward, cross_entropy, cross_entropy_backward               \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

@@ -16,11 +16,6 @@ const char* activation_name(Activation act) {
 
 namespace {
 
-void check_floating(const char* op, const char* what, const Tensor& t) {
-  DL_CHECK(is_floating(t.dtype), TypeError, "[", op, "] expected ", what, " of a floating dtype (float32 or float64), got ",
-           dtype_name(t.dtype));
-}
-
 void check_params(Activation act, const ActivationParams& p) {
   const char* name = activation_name(act);
   if (act == Activation::ELU)  // the backward reads the output, which needs y > 0 <=> x > 0
@@ -28,15 +23,6 @@ void check_params(Activation act, const ActivationParams& p) {
   if (act == Activation::Softplus) DL_CHECK(p.a != 0, ValueError, "[", name, "] expected beta != 0, got 0");
   if (act == Activation::HardTanh)
     DL_CHECK(p.a <= p.b, ValueError, "[", name, "] expected min_val <= max_val, got ", p.a, " and ", p.b);
-}
-
-// `other` must match `ref` in shape, dtype and device (a gradient and what it flows through).
-void check_like(const char* op, const char* what, const Tensor& other, const char* ref_name, const Tensor& ref) {
-  check_same_device(op, ref, other);
-  DL_CHECK(other.shape == ref.shape, ValueError, "[", op, "] expected ", what, " of shape ", shape_str(ref.shape),
-           " (the ", ref_name, "'s), got ", shape_str(other.shape));
-  DL_CHECK(other.dtype == ref.dtype, TypeError, "[", op, "] expected ", what, " of dtype ", dtype_name(ref.dtype),
-           " (the ", ref_name, "'s), got ", dtype_name(other.dtype));
 }
 
 const char* param_op_name(Activation act) { return act == Activation::LeakyReLU ? "prelu" : "swish"; }
@@ -63,7 +49,7 @@ Tensor broadcast_param(Activation act, const Tensor& x, const Tensor& a) {
 
 Tensor activation(Activation act, const Tensor& x, const ActivationParams& p) {
   const char* name = activation_name(act);
-  check_floating(name, "an input", x);
+  check_floating(name, "input", x);
   check_params(act, p);
   const KernelTable& k = kernels_for(name, x);
   Tensor out = Tensor::empty(x.shape, x.dtype, x.device());
@@ -88,7 +74,7 @@ Tensor activation_backward(Activation act, const Tensor& grad, const Tensor& sav
 
 Tensor param_activation(Activation act, const Tensor& x, const Tensor& a) {
   const char* name = param_op_name(act);
-  check_floating(name, "an input", x);
+  check_floating(name, "input", x);
   const Tensor ab = broadcast_param(act, x, a);
   const KernelTable& k = kernels_for(name, x);
   Tensor out = Tensor::empty(x.shape, x.dtype, x.device());

@@ -23,6 +23,9 @@ struct Scalar {
   static Scalar of_float(double v) { return {Kind::Float, v, 0}; }
 };
 
+// How a loss over samples is reduced (PyTorch's 'none', 'mean', 'sum').
+enum class Reduction : uint8_t { None, Mean, Sum };
+
 namespace ops {
 
 // --- shared helpers (common.cpp) ---------------------------------------------
@@ -30,6 +33,11 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 // Dimension `dim` (negative counts from the end) as an index in [0, ndim).
 int normalize_dim(const char* op, int64_t dim, int ndim);
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+// "[op] expected <what> of a floating dtype (float32 or float64), got int64"
+void check_floating(const char* op, const char* what, const Tensor& t);
+// `other` matches `ref` in device, shape and dtype (a gradient and what it
+// flows through): "[op] expected <what> of shape (2, 3) (the <ref_name>'s), got (3,)".
+void check_like(const char* op, const char* what, const Tensor& other, const char* ref_name, const Tensor& ref);
 // The kernel table for the tensor's device (the CPU's ISA table, or the
 // registered CUDA backend's), or a clear error when the device has none.
 const KernelTable& kernels_for(const char* op, const Tensor& t);
@@ -96,6 +104,20 @@ Tensor activation_backward(Activation act, const Tensor& grad, const Tensor& sav
 Tensor param_activation(Activation act, const Tensor& x, const Tensor& a);
 std::pair<Tensor, Tensor> param_activation_backward(Activation act, const Tensor& grad, const Tensor& x,
                                                     const Tensor& a);
+
+// --- softmax and cross-entropy (softmax.cpp) ---------------------------------
+Tensor softmax(const Tensor& x, int64_t dim, bool log);
+Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, bool log);
+// Class scores (C,), (N, C) or (N, C, d1, ...) against integer labels (the
+// shape without C) or probabilities (the scores' shape). log_probs: the input
+// holds log-probabilities (nll_loss; labels only, no smoothing). Returns the
+// loss and, for backward, each sample's softmax statistics (the sample shape
+// + (2,), float64: max and log-sum, see CrossEntropyProblem; undefined with
+// log_probs).
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
+                                        double smoothing, int64_t ignore_index, bool log_probs);
+Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
+                              Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
 
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";

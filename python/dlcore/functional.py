@@ -6,7 +6,7 @@ from . import _C
 from .tensor import Tensor, _as_tensor, _wrap
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
-           "hardtanh", "hardsigmoid", "heaviside"]
+           "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss"]
 
 
 def _t(x):
@@ -80,3 +80,31 @@ def hardsigmoid(input):
 def heaviside(input):
     """The perceptron's step: 1 where x > 0, else 0 (NaN stays NaN). It has no gradient."""
     return _wrap(_C.heaviside(_t(input)))
+
+
+# ---- softmax and losses on class scores ------------------------------------------
+
+def softmax(input, dim):
+    """exp(x) / sum(exp(x)) along dim, max-subtracted (no overflow for huge scores)."""
+    return _wrap(_C.softmax(_t(input), int(dim)))
+
+
+def log_softmax(input, dim):
+    return _wrap(_C.log_softmax(_t(input), int(dim)))
+
+
+def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+    """Softmax + negative log-likelihood in one kernel. input: class scores (C,), (N, C) or (N, C, d1, ...);
+    target: class indices (the shape without C) or class probabilities (input's shape). Labels equal to
+    ignore_index count neither in the loss nor in the mean; label_smoothing mixes a uniform distribution
+    into the target."""
+    x = _as_tensor(input)
+    loss, _ = _C.cross_entropy(x._t, _as_tensor(target, like=x)._t, reduction, float(label_smoothing),
+                               int(ignore_index))
+    return _wrap(loss)
+
+
+def nll_loss(input, target, *, ignore_index=-100, reduction="mean"):
+    """-input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g. log_softmax's."""
+    x = _as_tensor(input)
+    return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index)))
