@@ -21,6 +21,7 @@ void init_reduce(py::module_& m);
 void init_gemm(py::module_& m);
 void init_activation(py::module_& m);
 void init_softmax(py::module_& m);
+void init_dropout(py::module_& m);
 void init_factory(py::module_& m);
 void init_runtime(py::module_& m);
 

@@ -41,5 +41,6 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_gemm(m);
   bindings::init_activation(m);
   bindings::init_softmax(m);
+  bindings::init_dropout(m);
   bindings::init_factory(m);
 }

@@ -185,6 +185,20 @@ struct CrossEntropyProblem {
   void* dlogits = nullptr;
 };
 
+// Dropout with inverted scaling over a contiguous tensor of n elements:
+// out = keep ? x / (1 - p) : 0. Elements come in groups of `group` (1 for
+// dropout; a channel's H * W for channel dropout) that share one keep/drop
+// draw: draw m is the uniform word m % 2 of Philox block (seed, offset + m / 2)
+// (core/philox.h), dropped when below p -- the same on every backend and for
+// any thread count. The backward is the same kernel on the gradient.
+struct DropoutProblem {
+  int64_t n = 0, group = 1;
+  double p = 0;
+  uint64_t seed = 0, offset = 0;
+  const void* x = nullptr;
+  void* out = nullptr;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -217,6 +231,7 @@ struct KernelTable {
   void (*softmax_backward)(DType dt, const SoftmaxProblem& p);
   void (*cross_entropy)(DType dt, const CrossEntropyProblem& p);
   void (*cross_entropy_backward)(DType dt, const CrossEntropyProblem& p);
+  void (*dropout)(DType dt, const DropoutProblem& p);
 };
 
 }  // namespace dlcore
@@ -238,11 +253,12 @@ struct KernelTable {
   void softmax(DType, const SoftmaxProblem&);                                                   \
   void softmax_backward(DType, const SoftmaxProblem&);                                          \
   void cross_entropy(DType, const CrossEntropyProblem&);                                        \
-  void cross_entropy_backward(DType, const CrossEntropyProblem&);
+  void cross_entropy_backward(DType, const CrossEntropyProblem&);                               \
+  void dropout(DType, const DropoutProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, activation,              \
-        activation_backward, softmax, softmax_backward, cross_entropy, cross_entropy_backward               \
+        activation_backward, softmax, softmax_backward, cross_entropy, cross_entropy_backward, dropout      \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

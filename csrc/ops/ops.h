@@ -119,6 +119,19 @@ std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& targe
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
                               Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
 
+// --- dropout (dropout.cpp) ---------------------------------------------------
+// Inverted dropout: each element (channel: each (C, H, W) slice's H x W
+// plane of a 3-D or 4-D input) kept with probability 1 - p and scaled by
+// 1 / (1 - p). The mask is a function of (seed, offset): with no seed, the
+// global generator's next draws. Returns the output and the (seed, offset)
+// the backward takes to regenerate the mask.
+struct DropoutResult {
+  Tensor out;
+  uint64_t seed = 0, offset = 0;
+};
+DropoutResult dropout(const Tensor& x, double p, bool channel, std::optional<uint64_t> seed);
+Tensor dropout_backward(const Tensor& grad, double p, bool channel, uint64_t seed, uint64_t offset);
+
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
 // PyTorch's dim=[] is "all", which is what these follow).
@@ -137,6 +150,9 @@ Tensor arange(const Scalar& start, const Scalar& stop, const Scalar& step, DType
 Tensor rand(const Shape& shape, DType dtype, Device device);
 Tensor randn(const Shape& shape, DType dtype, Device device);
 void manual_seed(uint64_t seed);
+// (seed, offset) of the global generator's next n numbers, reserved: Philox
+// blocks [offset, offset + ceil(n / 2)) of that seed are the caller's.
+std::pair<uint64_t, uint64_t> reserve_random(int64_t n);
 uint64_t initial_seed();
 
 }  // namespace ops

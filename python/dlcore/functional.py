@@ -6,7 +6,7 @@ from . import _C
 from .tensor import Tensor, _as_tensor, _wrap
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
-           "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss"]
+           "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss", "dropout", "dropout2d"]
 
 
 def _t(x):
@@ -108,3 +108,25 @@ def nll_loss(input, target, *, ignore_index=-100, reduction="mean"):
     """-input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g. log_softmax's."""
     x = _as_tensor(input)
     return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index)))
+
+
+# ---- dropout ------------------------------------------------------------------------
+
+def _dropout(fn, input, p, training, seed):
+    x = _as_tensor(input)
+    if not training:
+        return x
+    out, _, _ = fn(x._t, float(p), None if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF)
+    return _wrap(out)
+
+
+def dropout(input, p=0.5, training=True, seed=None):
+    """Zeroes each element with probability p and scales the rest by 1 / (1 - p) (inverted dropout).
+    The mask comes from the counter-based generator: the global one (see dlcore.manual_seed), or
+    `seed`, which gives the same mask on every device."""
+    return _dropout(_C.dropout, input, p, training, seed)
+
+
+def dropout2d(input, p=0.5, training=True, seed=None):
+    """Channel dropout for (N, C, H, W) or (C, H, W) input: zeroes whole H x W planes with probability p."""
+    return _dropout(_C.dropout2d, input, p, training, seed)
