@@ -58,19 +58,65 @@ __device__ __forceinline__ void tile_fma(const T (*As)[BM], const T (*Bs)[BN], i
   }
 }
 
-struct DeviceMath {
-  static __device__ __forceinline__ float exp(float x) { return expf(x); }
-  static __device__ __forceinline__ double exp(double x) { return ::exp(x); }
-  static __device__ __forceinline__ float log(float x) { return logf(x); }
-  static __device__ __forceinline__ double log(double x) { return ::log(x); }
-  static __device__ __forceinline__ float abs(float x) { return fabsf(x); }
-  static __device__ __forceinline__ double abs(double x) { return ::fabs(x); }
-  static __device__ __forceinline__ float sqrt(float x) { return sqrtf(x); }
-  static __device__ __forceinline__ double sqrt(double x) { return ::sqrt(x); }
-  static __device__ __forceinline__ float pow(float a, float b) { return powf(a, b); }
-  static __device__ __forceinline__ double pow(double a, double b) { return ::pow(a, b); }
-  static __device__ __forceinline__ double sin(double x) { return ::sin(x); }
-  static __device__ __forceinline__ double cos(double x) { return ::cos(x); }
+// The device's full-precision math for the Math policy of core/pointwise.h.
+using DeviceMath = pointwise::LibMath;
+
+// ---- reductions within a row group ------------------------------------------
+// Kernels that give each row to a warp (short rows) or to a whole block
+// (rows wider than a warp can cover) reduce through these. Every thread gets
+// the result; the combination order is fixed, so a result never depends on
+// scheduling (xor butterflies give all lanes bitwise the same value).
+// Max skips NaN: a NaN then poisons the sum that follows it.
+struct MaxOp {
+  template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return b > a ? b : a; }
 };
+struct SumOp {
+  template <class T> __device__ __forceinline__ T operator()(T a, T b) const { return a + b; }
+};
+
+template <class T, class Op>
+__device__ __forceinline__ T warp_allreduce(T v, Op op) {
+  for (int off = 16; off > 0; off >>= 1) v = op(v, __shfl_xor_sync(0xffffffffu, v, off));
+  return v;
+}
+
+// blockDim.x a multiple of 32; every thread of the block must call it.
+template <class T, class Op>
+__device__ T block_allreduce(T v, Op op, T identity) {
+  __shared__ T partial[32];
+  v = warp_allreduce(v, op);
+  const int lane = threadIdx.x & 31;
+  if (lane == 0) partial[threadIdx.x >> 5] = v;
+  __syncthreads();
+  v = lane < int(blockDim.x >> 5) ? partial[lane] : identity;
+  v = warp_allreduce(v, op);
+  __syncthreads();  // partial is reused by the next call
+  return v;
+}
+
+// The rows of a (rows, n) problem shared out to warps (kWarp) or blocks, in
+// grid-stride order; rank / size index the elements of a row within the group.
+template <bool kWarp> struct RowGroup {
+  __device__ int rank() const { return kWarp ? int(threadIdx.x & 31) : int(threadIdx.x); }
+  __device__ int size() const { return kWarp ? 32 : int(blockDim.x); }
+  __device__ int64_t first_row() const {
+    return kWarp ? int64_t(blockIdx.x) * (blockDim.x >> 5) + (threadIdx.x >> 5) : int64_t(blockIdx.x);
+  }
+  __device__ int64_t row_step() const { return kWarp ? int64_t(gridDim.x) * (blockDim.x >> 5) : int64_t(gridDim.x); }
+  template <class T, class Op> __device__ T reduce(T v, Op op, T identity) const {
+    if constexpr (kWarp) return warp_allreduce(v, op);
+    else return block_allreduce(v, op, identity);
+  }
+};
+
+constexpr int64_t kWarpRowMax = 1024;  // longer rows take a whole block
+
+// Blocks of kThreads for `rows` rows: a warp per row up to kWarpRowMax
+// elements, else a block per row.
+inline int row_blocks(int64_t rows, int64_t n) {
+  const int64_t per_block = n <= kWarpRowMax ? kThreads / 32 : 1;
+  const int64_t b = (rows + per_block - 1) / per_block;
+  return static_cast<int>(b < 1 ? 1 : (b > kMaxBlocks ? kMaxBlocks : b));
+}
 
 }  // namespace dlcore::cuda

@@ -40,5 +40,8 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_reduce(m);
   bindings::init_gemm(m);
   bindings::init_conv(m);
+  bindings::init_activation(m);
+  bindings::init_softmax(m);
+  bindings::init_dropout(m);
   bindings::init_factory(m);
 }

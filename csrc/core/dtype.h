@@ -50,6 +50,14 @@ decltype(auto) dispatch_dtype(DType t, F&& f) {
   throw RuntimeError("unknown dtype");
 }
 
+// The same for the floating dtypes only (the kernels of activations, losses,
+// normalization); the op layer has rejected the others, which do nothing.
+template <class F>
+void dispatch_floating(DType t, F&& f) {
+  if (t == DType::Float32) f(float{});
+  else if (t == DType::Float64) f(double{});
+}
+
 enum class DeviceType : uint8_t { CPU = 0, CUDA = 1 };
 struct Device {
   DeviceType type = DeviceType::CPU;

@@ -71,8 +71,64 @@ struct ReduceProblem {
 // no copy. `batch` walks the broadcast batch shape with three operands
 // (C, A, B): its data pointers are the first matrices, its strides step
 // between matrices (0 where an operand is broadcast).
-// The activations a GEMM epilogue can apply (the activations family adds more).
-enum class Activation : uint8_t { Identity, ReLU };
+// The activation functions (their math: pointwise::activation in
+// core/pointwise.h). A GEMM epilogue applies one; the activation kernels
+// apply any, forward and backward. Parameters (ActivationParams: a, b):
+//   LeakyReLU a = negative slope; ELU a = alpha; SiLU a = beta (x sigmoid(beta x),
+//   the Swish family); Softplus a = beta, b = threshold; HardTanh a = min, b = max.
+// Heaviside is the perceptron's step (1 for x > 0, else 0) and has no gradient.
+enum class Activation : uint8_t {
+  Identity, ReLU, LeakyReLU, ELU, SELU, SiLU, Softplus, GELU, GELUTanh, Sigmoid, Tanh, HardTanh, HardSigmoid,
+  Heaviside,
+};
+
+struct ActivationParams { double a = 0, b = 0; };
+
+// PyTorch's defaults.
+constexpr ActivationParams default_params(Activation act) {
+  switch (act) {
+    case Activation::LeakyReLU: return {0.01, 0};
+    case Activation::ELU: case Activation::SiLU: return {1, 0};
+    case Activation::Softplus: return {1, 20};
+    case Activation::HardTanh: return {-1, 1};
+    default: return {0, 0};
+  }
+}
+
+constexpr bool activation_has_grad(Activation act) { return act != Activation::Heaviside; }
+
+// Which tensor the backward kernel reads: the forward's output where the
+// derivative is a cheap function of it (no transcendental to recompute),
+// else the input.
+constexpr bool activation_grad_uses_output(Activation act) {
+  return act == Activation::ReLU || act == Activation::ELU || act == Activation::SELU ||
+         act == Activation::Sigmoid || act == Activation::Tanh;
+}
+
+// The activations whose parameter `a` may be a tensor (one value per channel,
+// broadcast to the input) with a gradient of its own: LeakyReLU is PReLU,
+// SiLU is Swish with a learned beta.
+constexpr bool activation_has_param_grad(Activation act) {
+  return act == Activation::LeakyReLU || act == Activation::SiLU;
+}
+
+template <class F>
+void dispatch_op(Activation act, F&& f) {
+  switch (act) {
+#define DL_CASE(name) case Activation::name: return f(std::integral_constant<Activation, Activation::name>{});
+    DL_CASE(Identity) DL_CASE(ReLU) DL_CASE(LeakyReLU) DL_CASE(ELU) DL_CASE(SELU) DL_CASE(SiLU) DL_CASE(Softplus)
+    DL_CASE(GELU) DL_CASE(GELUTanh) DL_CASE(Sigmoid) DL_CASE(Tanh) DL_CASE(HardTanh) DL_CASE(HardSigmoid)
+    DL_CASE(Heaviside)
+#undef DL_CASE
+  }
+}
+
+// f(activation as an integral_constant, T{}) for a floating dtype: one
+// kernel instance per (activation, dtype).
+template <class F>
+void dispatch_activation(Activation act, DType dt, F&& f) {
+  dispatch_op(act, [&](auto op) { dispatch_floating(dt, [&](auto tag) { f(op, tag); }); });
+}
 
 // Which GEMM kernel runs: the fastest, or the naive oracle (for tests and
 // for reading the two side by side in benchmarks).
@@ -122,6 +178,56 @@ struct PoolProblem {
   bool count_include_pad = true, adaptive = false;
 };
 
+// Softmax along the rows of a contiguous (rows, classes) matrix (the op
+// layer moves any axis last). Forward: x -> out = softmax(x) or log_softmax(x).
+// Backward: x is the forward's output y, dy its gradient, out = dx.
+struct SoftmaxProblem {
+  int64_t rows = 0, classes = 0;
+  bool log = false;
+  const void* x = nullptr;
+  const void* dy = nullptr;
+  void* out = nullptr;
+};
+
+// Cross-entropy of each row of contiguous (rows, classes) logits against an
+// integer label (labels; ignore_index rows have loss 0 and gradient 0) or a
+// row of target probabilities (target), with label smoothing: the target
+// distribution is (1 - smoothing) * target + smoothing / classes.
+// log_probs: the input already holds log-probabilities (NLL); no softmax.
+// Forward writes loss (rows,) and stats (rows, 2) float64: each row's max m
+// and log sum exp(x - m), whose sum is the logsumexp -- kept apart so that a
+// huge m does not swallow the log-sum's digits. That is all the backward
+// needs besides the logits: dlogits = grad * (exp((x - m) - logsum) - q), or
+// grad * -q for log-probabilities (stats unused).
+struct CrossEntropyProblem {
+  int64_t rows = 0, classes = 0;
+  bool log_probs = false;
+  const void* logits = nullptr;
+  const int64_t* labels = nullptr;
+  const void* target = nullptr;
+  int64_t ignore_index = -100;
+  double smoothing = 0;
+  void* loss = nullptr;
+  void* stats = nullptr;
+  const void* grad = nullptr;  // (rows,) when grad_per_row, else one value for every row
+  bool grad_per_row = false;
+  void* dlogits = nullptr;
+};
+
+// Dropout with inverted scaling over a contiguous tensor of n elements:
+// out = keep ? x / (1 - p) : 0. Elements come in groups of `group` (1 for
+// dropout; a channel's H * W for channel dropout) that share one keep/drop
+// draw: draw m is the uniform word m % 2 of Philox block (seed, offset + m / 2)
+// (core/philox.h), dropped when below p -- the same on every backend and for
+// any thread count. The backward is the same kernel on the gradient.
+struct DropoutProblem {
+  int64_t n = 0, group = 1;
+  double p = 0;
+  uint64_t seed = 0, offset = 0;
+  const void* x = nullptr;
+  void* out = nullptr;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -149,6 +255,19 @@ struct KernelTable {
   void (*pool2d)(PoolOp op, DType dt, const PoolProblem& p, void* out, int64_t* indices, const void* in);
   void (*pool2d_backward)(PoolOp op, DType dt, const PoolProblem& p, void* grad_in, const void* grad_out,
                           const int64_t* indices);
+  // Activations, floating dtypes. loop operands: out, x; or out, x, a where
+  // the tensor a (broadcast) replaces the parameter p.a per element.
+  void (*activation)(Activation act, DType dt, const StridedLoop& loop, const ActivationParams& p);
+  // loop operands: dx, dy, saved (the input or the output, as
+  // activation_grad_uses_output says); or d, dy, x, a with a tensor parameter,
+  // where d is dx, or (wrt_param) dy * d act / d a per element.
+  void (*activation_backward)(Activation act, DType dt, const StridedLoop& loop, const ActivationParams& p,
+                              bool wrt_param);
+  void (*softmax)(DType dt, const SoftmaxProblem& p);
+  void (*softmax_backward)(DType dt, const SoftmaxProblem& p);
+  void (*cross_entropy)(DType dt, const CrossEntropyProblem& p);
+  void (*cross_entropy_backward)(DType dt, const CrossEntropyProblem& p);
+  void (*dropout)(DType dt, const DropoutProblem& p);
 };
 
 }  // namespace dlcore
@@ -167,10 +286,19 @@ struct KernelTable {
   void gemm(DType, const GemmProblem&);                                            \
   void conv2d(ConvPass, DType, const ConvProblem&, void*, const void*, const void*, const void*); \
   void pool2d(PoolOp, DType, const PoolProblem&, void*, int64_t*, const void*);      \
-  void pool2d_backward(PoolOp, DType, const PoolProblem&, void*, const void*, const int64_t*);
-#define DLCORE_KERNEL_TABLE(name)                                                                           \
-  KernelTable {                                                                                             \
-    name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d, pool2d_backward \
+  void pool2d_backward(PoolOp, DType, const PoolProblem&, void*, const void*, const int64_t*); \
+  void activation(Activation, DType, const StridedLoop&, const ActivationParams&);   \
+  void activation_backward(Activation, DType, const StridedLoop&, const ActivationParams&, bool); \
+  void softmax(DType, const SoftmaxProblem&);                                                   \
+  void softmax_backward(DType, const SoftmaxProblem&);                                          \
+  void cross_entropy(DType, const CrossEntropyProblem&);                                        \
+  void cross_entropy_backward(DType, const CrossEntropyProblem&);                               \
+  void dropout(DType, const DropoutProblem&);
+#define DLCORE_KERNEL_TABLE(name)                                                                          \
+  KernelTable {                                                                                            \
+    name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
+        pool2d_backward, activation, activation_backward, softmax, softmax_backward, cross_entropy,         \
+        cross_entropy_backward, dropout                                                                    \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

@@ -32,6 +32,13 @@ template <class T> DL_HD T unit(uint64_t w) {  // [0, 1)
   else return static_cast<double>(w >> 11) * 0x1.0p-53;
 }
 
+// Whether draw m of a dropout mask (DropoutProblem) keeps its element(s):
+// its uniform double in [0, 1) is not below the drop probability p.
+DL_HD bool keep(uint64_t seed, uint64_t offset, uint64_t m, double p) {
+  const Words r = block(seed, offset + m / 2);
+  return unit<double>((m & 1) ? r.b : r.a) >= p;
+}
+
 // The two uniform values of block `counter`, scaled to [lo, hi).
 template <class T> DL_HD void uniform_pair(uint64_t seed, uint64_t counter, T lo, T width, T& v0, T& v1) {
   const Words r = block(seed, counter);

@@ -11,8 +11,13 @@
 
 #if defined(__CUDACC__)
 #define DL_HD __host__ __device__ __forceinline__
+#define DL_HD_INLINE DL_HD
 #else
 #define DL_HD inline
+// For the per-element math of the CPU's vectorized loops: a call left in a
+// loop stops its vectorization, and GCC's inliner gives up on these in a
+// translation unit that instantiates many kernels.
+#define DL_HD_INLINE inline __attribute__((always_inline))
 #endif
 
 namespace dlcore::pointwise {
@@ -109,8 +114,175 @@ DL_HD T unary(T x) {
   else return !x;
 }
 
+// min(max(x, lo), hi): hi wins when lo > hi, NaN passes through (NumPy).
+template <class T> DL_HD_INLINE T clip(T x, T lo, T hi) {
+  const T t = x < lo ? lo : x;
+  return t > hi ? hi : t;
+}
+
+// The C library's math, callable from host and device code: the Math policy
+// of CUDA kernels, of host code that is not a vectorized loop, and of the
+// two-argument activation() below. (The CPU kernels pass their vectorizable
+// cpu/math.h policy instead.)
+struct LibMath {
+  static DL_HD float exp(float x) { return ::expf(x); }
+  static DL_HD double exp(double x) { return ::exp(x); }
+  static DL_HD float expm1(float x) { return ::expm1f(x); }
+  static DL_HD double expm1(double x) { return ::expm1(x); }
+  static DL_HD float log(float x) { return ::logf(x); }
+  static DL_HD double log(double x) { return ::log(x); }
+  static DL_HD float log1p(float x) { return ::log1pf(x); }
+  static DL_HD double log1p(double x) { return ::log1p(x); }
+  static DL_HD float abs(float x) { return ::fabsf(x); }
+  static DL_HD double abs(double x) { return ::fabs(x); }
+  static DL_HD float sqrt(float x) { return ::sqrtf(x); }
+  static DL_HD double sqrt(double x) { return ::sqrt(x); }
+  static DL_HD float pow(float a, float b) { return ::powf(a, b); }
+  static DL_HD double pow(double a, double b) { return ::pow(a, b); }
+  static DL_HD float tanh(float x) { return ::tanhf(x); }
+  static DL_HD double tanh(double x) { return ::tanh(x); }
+  static DL_HD float erfc(float x) { return ::erfcf(x); }
+  static DL_HD double erfc(double x) { return ::erfc(x); }
+  static DL_HD double sin(double x) { return ::sin(x); }
+  static DL_HD double cos(double x) { return ::cos(x); }
+};
+
+// ---- activations -------------------------------------------------------------
+// One definition per activation (forward, derivative, parameter derivative)
+// for the CPU kernels, the CUDA kernels and the GEMM epilogue. Both tails are
+// stable: exp is only taken of non-positive arguments, so nothing overflows
+// for any |x|; NaN in gives NaN out. Products x * p(x) whose factor p vanishes
+// at an infinite x are 0 there (their limit), not inf * 0 = NaN.
+
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSqrtHalf = 0.70710678118654752440084436210485;
+constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;
+constexpr double kSqrt2OverPi = 0.79788456080286535587989211986876;
+constexpr double kGeluCubic = 0.044715;
+
+// x * p, or 0 where p is 0 (also when x is infinite).
+template <class T> DL_HD_INLINE T mul_vanishing(T x, T p) { return p == T(0) ? T(0) : x * p; }
+
+// The logistic sigmoid 1 / (1 + e^-x) from e = exp(-|x|) in (0, 1]: for
+// x < 0 it is e / (1 + e), which keeps full relative precision down to the
+// smallest results (1 - s would not).
+template <class T, class Math> DL_HD_INLINE T sigmoid(T x) {
+  const T e = Math::exp(-Math::abs(x));
+  const T s = T(1) / (T(1) + e);
+  return x >= T(0) ? s : e * s;
+}
+
+// Piecewise derivatives select, and a NaN input must select NaN.
+template <class T> DL_HD_INLINE T select_nan(T v, T r) { return v != v ? v : r; }
+
+// The standard normal CDF, Phi(x) = erfc(-x / sqrt 2) / 2: erfc keeps the
+// left tail's relative precision (1 + erf(x / sqrt 2) cancels there).
+template <class T, class Math> DL_HD_INLINE T normal_cdf(T x) { return T(0.5) * Math::erfc(-x * T(kSqrtHalf)); }
+
+template <Activation act, class T, class Math>
+DL_HD_INLINE T activation(T x, T a, T b) {
+  if constexpr (act == Activation::Identity) return x;
+  else if constexpr (act == Activation::ReLU) return x < T(0) ? T(0) : x;
+  else if constexpr (act == Activation::LeakyReLU) return x < T(0) ? a * x : x;
+  else if constexpr (act == Activation::ELU) return x > T(0) ? x : a * Math::expm1(x);
+  else if constexpr (act == Activation::SELU)
+    return T(kSeluScale) * (x > T(0) ? x : T(kSeluAlpha) * Math::expm1(x));
+  else if constexpr (act == Activation::SiLU) return mul_vanishing(x, sigmoid<T, Math>(a * x));
+  else if constexpr (act == Activation::Softplus) {
+    // log(1 + e^z) / beta with z = beta x, as max(z, 0) + log1p(e^-|z|);
+    // PyTorch's linear regime above the threshold.
+    const T z = a * x;
+    const T sp = ((z > T(0) ? z : T(0)) + Math::log1p(Math::exp(-Math::abs(z)))) / a;
+    return z > b ? x : sp;
+  }
+  else if constexpr (act == Activation::GELU) return mul_vanishing(x, normal_cdf<T, Math>(x));
+  else if constexpr (act == Activation::GELUTanh) {
+    // x (1 + tanh u) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
+    // the sigmoid form has no cancellation for x << 0.
+    const T u = T(kSqrt2OverPi) * (x + T(kGeluCubic) * x * x * x);
+    return mul_vanishing(x, sigmoid<T, Math>(T(2) * u));
+  }
+  else if constexpr (act == Activation::Sigmoid) return sigmoid<T, Math>(x);
+  else if constexpr (act == Activation::Tanh) return Math::tanh(x);
+  else if constexpr (act == Activation::HardTanh) return clip(x, a, b);
+  else if constexpr (act == Activation::HardSigmoid) return clip(x * T(1.0 / 6.0) + T(0.5), T(0), T(1));
+  else return select_nan(x, x > T(0) ? T(1) : T(0));  // Heaviside
+}
+
+// dy * d act / dx, from v: the output y where activation_grad_uses_output(act),
+// else the input x. Parameters as in the forward.
+template <Activation act, class T, class Math>
+DL_HD_INLINE T activation_grad(T dy, T v, T a, T b) {
+  if constexpr (act == Activation::Identity) return dy;
+  else if constexpr (act == Activation::ReLU) return select_nan(v, v > T(0) ? dy : T(0));
+  else if constexpr (act == Activation::LeakyReLU) return select_nan(v, v > T(0) ? dy : a * dy);
+  // From y, with alpha >= 0 (the op layer checks): y > 0 iff x > 0, and for
+  // x <= 0, d/dx alpha (e^x - 1) = alpha e^x = y + alpha.
+  else if constexpr (act == Activation::ELU) return select_nan(v, v > T(0) ? dy : dy * (v + a));
+  else if constexpr (act == Activation::SELU)
+    return select_nan(v, v > T(0) ? dy * T(kSeluScale) : dy * (v + T(kSeluScale * kSeluAlpha)));
+  else if constexpr (act == Activation::SiLU) {
+    // d/dx x s(bx) = s (1 + bx (1 - s)), with 1 - s = s(-bx) computed as such.
+    const T z = a * v;
+    const T s = sigmoid<T, Math>(z), t = sigmoid<T, Math>(-z);
+    return dy * (s == T(0) || t == T(0) ? s : s * (T(1) + z * t));
+  }
+  else if constexpr (act == Activation::Softplus) {
+    const T z = a * v;
+    return dy * (z > b ? T(1) : sigmoid<T, Math>(z));
+  }
+  else if constexpr (act == Activation::GELU) {
+    // Phi(x) + x phi(x)
+    const T phi = T(kInvSqrt2Pi) * Math::exp(T(-0.5) * v * v);
+    return dy * (normal_cdf<T, Math>(v) + mul_vanishing(v, phi));
+  }
+  else if constexpr (act == Activation::GELUTanh) {
+    // d/dx x s(2u) = s + x s (1 - s) 2 u'(x), u' = sqrt(2/pi) (1 + 3 * 0.044715 x^2)
+    const T u = T(kSqrt2OverPi) * (v + T(kGeluCubic) * v * v * v);
+    const T s = sigmoid<T, Math>(T(2) * u), t = sigmoid<T, Math>(T(-2) * u);
+    const T du = T(2 * kSqrt2OverPi) * (T(1) + T(3 * kGeluCubic) * v * v);
+    return dy * (s + mul_vanishing(v * du, s * t));
+  }
+  else if constexpr (act == Activation::Sigmoid) return dy * v * (T(1) - v);
+  else if constexpr (act == Activation::Tanh) return dy * ((T(1) - v) * (T(1) + v));
+  else if constexpr (act == Activation::HardTanh) return select_nan(v, v > a && v < b ? dy : T(0));
+  else if constexpr (act == Activation::HardSigmoid)
+    return select_nan(v, v > T(-3) && v < T(3) ? dy * T(1.0 / 6.0) : T(0));
+  else return T(0);  // Heaviside: never called (activation_has_grad)
+}
+
+// dy * d act / d a for the activations with a tensor parameter (PReLU's
+// slope, Swish's beta), from the input x.
+template <Activation act, class T, class Math>
+DL_HD_INLINE T activation_param_grad(T dy, T x, T a) {
+  static_assert(activation_has_param_grad(act), "no parameter gradient");
+  if constexpr (act == Activation::LeakyReLU) return select_nan(x, x > T(0) ? T(0) : dy * x);
+  else {  // SiLU: d/db x s(bx) = x^2 s (1 - s)
+    const T z = a * x;
+    return dy * mul_vanishing(x * x, sigmoid<T, Math>(z) * sigmoid<T, Math>(-z));
+  }
+}
+
+// Run-time activation with explicit parameters, and with PyTorch's defaults.
+template <class Math, class T> DL_HD T activation(Activation act, T x, T a, T b) {
+  switch (act) {
+#define DL_CASE(name) case Activation::name: return activation<Activation::name, T, Math>(x, a, b);
+    DL_CASE(Identity) DL_CASE(ReLU) DL_CASE(LeakyReLU) DL_CASE(ELU) DL_CASE(SELU) DL_CASE(SiLU) DL_CASE(Softplus)
+    DL_CASE(GELU) DL_CASE(GELUTanh) DL_CASE(Sigmoid) DL_CASE(Tanh) DL_CASE(HardTanh) DL_CASE(HardSigmoid)
+    DL_CASE(Heaviside)
+#undef DL_CASE
+  }
+  return x;
+}
+
 template <class T> DL_HD T activation(Activation act, T x) {
-  if (act == Activation::ReLU) return (x < T(0)) ? T(0) : x;  // NaN passes through
+  if (act == Activation::Identity) return x;
+  if (act == Activation::ReLU) return x < T(0) ? T(0) : x;  // the GEMM's hot case, without the switch
+  if constexpr (std::is_floating_point_v<T>) {  // the others are defined for floating types only
+    const ActivationParams p = default_params(act);
+    return activation<LibMath>(act, x, static_cast<T>(p.a), static_cast<T>(p.b));
+  }
   return x;
 }
 
@@ -120,12 +292,6 @@ template <class T> DL_HD T gemm_epilogue(const GemmProblem& p, T acc, T c, T b) 
   T v = static_cast<T>(p.alpha) * acc;
   if (p.beta != 0) v += static_cast<T>(p.beta) * c;
   return activation(p.act, v + b);
-}
-
-// min(max(x, lo), hi): hi wins when lo > hi, NaN passes through (NumPy).
-template <class T> DL_HD T clip(T x, T lo, T hi) {
-  const T t = x < lo ? lo : x;
-  return t > hi ? hi : t;
 }
 
 // Casts. float -> int truncates toward zero and saturates at the integer

@@ -6,8 +6,8 @@
 // OpenMP threads; each inner row takes a SIMD path when every operand is
 // contiguous or a broadcast scalar (stride 0), a strided scalar loop
 // otherwise. The loops are plain `omp simd` loops compiled once per ISA, so
-// the same source becomes SSE2, AVX2 or AVX-512 code; exp/log come from
-// math.h so that they vectorize too.
+// the same source becomes SSE2, AVX2 or AVX-512 code (cpu/rows.h); exp/log
+// come from math.h so that they vectorize too.
 // Numerics: the op semantics (NaN rules, integer pow) are core/pointwise.h,
 // shared with the CUDA kernels.
 #include <cmath>
@@ -16,61 +16,11 @@
 #include "core/pointwise.h"
 #include "core/kernels.h"
 #include "cpu/math.h"
+#include "cpu/rows.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
-
-constexpr int64_t kGrain = 32768;  // elements per thread worth a parallel region
-
-// Transcendentals for the shared op semantics (core/pointwise.h): exp/log
-// from math.h so that the loops vectorize; pow stays the libm call.
-struct SimdMath {
-  template <class T> static T exp(T x) { return exp_simd(x); }
-  template <class T> static T log(T x) { return log_simd(x); }
-  template <class T> static T sqrt(T x) { return std::sqrt(x); }
-  template <class T> static T abs(T x) { return std::fabs(x); }
-  template <class T> static T pow(T a, T b) { return std::pow(a, b); }
-};
-
-// One row of `out[i] = f(a[i], b[i])`, specialised on the stride pattern.
-template <class Out, class A, class B, class F>
-inline void binary_row(char* const* p, const int64_t* s, int64_t n, const F& f) {
-  Out* o = reinterpret_cast<Out*>(p[0]);
-  const A* a = reinterpret_cast<const A*>(p[1]);
-  const B* b = reinterpret_cast<const B*>(p[2]);
-  const int64_t so = sizeof(Out), sa = sizeof(A), sb = sizeof(B);
-  if (s[0] == so && s[1] == sa && s[2] == sb) {
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i]);
-  } else if (s[0] == so && s[1] == sa && s[2] == 0) {
-    const B bv = *b;
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], bv);
-  } else if (s[0] == so && s[1] == 0 && s[2] == sb) {
-    const A av = *a;
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) o[i] = f(av, b[i]);
-  } else {
-    char* po = p[0]; const char* pa = p[1]; const char* pb = p[2];
-    for (int64_t i = 0; i < n; ++i, po += s[0], pa += s[1], pb += s[2])
-      *reinterpret_cast<Out*>(po) = f(*reinterpret_cast<const A*>(pa), *reinterpret_cast<const B*>(pb));
-  }
-}
-
-template <class Out, class A, class F>
-inline void unary_row(char* const* p, const int64_t* s, int64_t n, const F& f) {
-  Out* o = reinterpret_cast<Out*>(p[0]);
-  const A* a = reinterpret_cast<const A*>(p[1]);
-  if (s[0] == int64_t(sizeof(Out)) && s[1] == int64_t(sizeof(A))) {
-#pragma omp simd
-    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i]);
-  } else {
-    char* po = p[0]; const char* pa = p[1];
-    for (int64_t i = 0; i < n; ++i, po += s[0], pa += s[1])
-      *reinterpret_cast<Out*>(po) = f(*reinterpret_cast<const A*>(pa));
-  }
-}
 
 // out[i] = c[i] ? a[i] : b[i] as a bit blend with an all-ones/all-zeros
 // mask: no branch to mispredict on a random condition, and it vectorizes.
@@ -85,11 +35,6 @@ inline void where_row(T* o, const bool* c, const T* a, const T* b, int64_t n) {
     const U ua = __builtin_bit_cast(U, a[A_SCALAR ? 0 : i]), ub = __builtin_bit_cast(U, b[B_SCALAR ? 0 : i]);
     o[i] = __builtin_bit_cast(T, U((ua & m) | (ub & U(~m))));
   }
-}
-
-template <class RowFn>
-inline void run(const StridedLoop& loop, const RowFn& row) {
-  parallel_for(loop.numel(), kGrain, [&](int64_t begin, int64_t end) { loop.for_each_row(begin, end, row); });
 }
 
 template <BinaryOp op>

@@ -14,13 +14,6 @@ namespace {
 
 constexpr int64_t kGrain = 16384;
 
-struct HostMath {
-  static double sqrt(double x) { return std::sqrt(x); }
-  static double log(double x) { return std::log(x); }
-  static double sin(double x) { return std::sin(x); }
-  static double cos(double x) { return std::cos(x); }
-};
-
 // Fills out[0, n) two elements (one Philox block) at a time.
 template <class T, class F>
 void fill_pairs(T* out, int64_t n, const F& pair) {
@@ -54,7 +47,7 @@ void normal(DType dt, void* out, int64_t n, uint64_t seed, uint64_t offset, doub
     using T = decltype(tag);
     if constexpr (std::is_floating_point_v<T>) {
       fill_pairs<T>(static_cast<T*>(out), n, [&](uint64_t b, T& v0, T& v1) {
-        philox::normal_pair<T, HostMath>(seed, offset + b, mean, std, v0, v1);
+        philox::normal_pair<T, pointwise::LibMath>(seed, offset + b, mean, std, v0, v1);
       });
     }
   });

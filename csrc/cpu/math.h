@@ -1,6 +1,9 @@
-// Branch-free exp and log that the compiler vectorizes inside `omp simd`
-// loops, compiled per ISA like every CPU kernel (SSE2, AVX2 or AVX-512
-// lanes). glibc's expf/logf are scalar calls, which stop vectorization.
+// Branch-free exp and log (and expm1, log1p, tanh, erfc built on them) that
+// the compiler vectorizes inside `omp simd` loops, compiled per ISA like
+// every CPU kernel (SSE2, AVX2 or AVX-512 lanes). glibc's expf/logf are
+// scalar calls, which stop vectorization. The namespace is the ISA's: each
+// translation unit's copies are compiled for its own ISA, and a linker must
+// never merge an AVX-512 copy into the baseline code.
 //
 // Algorithms (Cephes, S. Moshier): range reduction to a small interval by
 // the exponent, then a polynomial (float) or rational (double) fit there.
@@ -11,15 +14,20 @@
 // Accuracy: within 2 ulp of the correctly rounded result; NaN in -> NaN out,
 // log(0) = -inf, log(x < 0) = NaN, exp(+-inf) = inf / 0.
 #pragma once
+#include <cmath>
 #include <cstdint>
 #include <limits>
 
-namespace dlcore::cpu {
+namespace dlcore::cpu::DLCORE_ISA {
+
+// Forced inline (as core/pointwise.h's DL_HD_INLINE): a call left in a loop
+// stops its vectorization.
+#define DL_SIMD_INLINE inline __attribute__((always_inline))
 
 template <class To, class From>
-inline To bits(From x) { return __builtin_bit_cast(To, x); }
+DL_SIMD_INLINE To bits(From x) { return __builtin_bit_cast(To, x); }
 
-inline float exp_f32(float x) {
+DL_SIMD_INLINE float exp_f32(float x) {
   const float xc = x > 88.8f ? 88.8f : (x < -104.0f ? -104.0f : x);
   // Round x / ln2 to the nearest integer with the 1.5 * 2^23 trick.
   const float magic = 12582912.0f;
@@ -43,7 +51,7 @@ inline float exp_f32(float x) {
   return x != x ? x : y;
 }
 
-inline double exp_f64(double x) {
+DL_SIMD_INLINE double exp_f64(double x) {
   const double xc = x > 709.9 ? 709.9 : (x < -746.0 ? -746.0 : x);
   const double magic = 6755399441055744.0;  // 1.5 * 2^52
   const double t = xc * 1.4426950408889634073599 + magic;
@@ -69,7 +77,7 @@ inline double exp_f64(double x) {
   return x != x ? x : y;
 }
 
-inline float log_f32(float x) {
+DL_SIMD_INLINE float log_f32(float x) {
   // Subnormals: scale into the normal range first.
   const bool tiny = x < 1.17549435e-38f;
   const float xs = tiny ? x * 8388608.0f : x;
@@ -100,7 +108,7 @@ inline float log_f32(float x) {
   return r;
 }
 
-inline double log_f64(double x) {
+DL_SIMD_INLINE double log_f64(double x) {
   const bool tiny = x < 2.2250738585072014e-308;
   const double xs = tiny ? x * 4503599627370496.0 : x;  // 2^52
   const int64_t b = bits<int64_t>(xs);
@@ -134,9 +142,88 @@ inline double log_f64(double x) {
   return r;
 }
 
-inline float exp_simd(float x) { return exp_f32(x); }
-inline double exp_simd(double x) { return exp_f64(x); }
-inline float log_simd(float x) { return log_f32(x); }
-inline double log_simd(double x) { return log_f64(x); }
+DL_SIMD_INLINE float exp_simd(float x) { return exp_f32(x); }
+DL_SIMD_INLINE double exp_simd(double x) { return exp_f64(x); }
+DL_SIMD_INLINE float log_simd(float x) { return log_f32(x); }
+DL_SIMD_INLINE double log_simd(double x) { return log_f64(x); }
 
-}  // namespace dlcore::cpu
+// expm1 and log1p by Kahan's corrections (Goldberg, "What every computer
+// scientist should know about floating-point arithmetic", thm. 4): with
+// u = fl(e^x), (u - 1) x / log(u) is e^x - 1 to a few ulp even where u - 1
+// alone has lost all its digits; with u = fl(1 + x), log(u) x / (u - 1) is
+// log(1 + x) likewise. The selects cover u == 1, the saturated ends and inf.
+template <class T> DL_SIMD_INLINE T expm1_simd(T x) {
+  const T u = exp_simd(x);
+  const T um1 = u - T(1);
+  T r = um1 * x / log_simd(u);
+  r = u == T(1) ? x : r;
+  r = um1 == T(-1) ? T(-1) : r;
+  r = u == std::numeric_limits<T>::infinity() ? u : r;
+  return x != x ? x : r;
+}
+
+template <class T> DL_SIMD_INLINE T log1p_simd(T x) {
+  const T u = T(1) + x;
+  T r = log_simd(u) * x / (u - T(1));
+  r = u == T(1) ? x : r;
+  r = x == std::numeric_limits<T>::infinity() ? x : r;
+  return x != x ? x : r;
+}
+
+// tanh. float: Cephes' tanhf -- x + x^3 P(x^2) for |x| < 0.625, else
+// 1 - 2 / (e^2|x| + 1) (e^2|x| = inf gives 1: no overflow). double:
+// tanh |x| = -t / (t + 2) with t = expm1(-2|x|) in (-1, 0], full relative
+// precision near 0 without a double fit.
+DL_SIMD_INLINE float tanh_simd(float x) {
+  const float z = std::fabs(x), s = x * x;
+  float p = -5.70498872745e-3f;
+  p = p * s + 2.06390887954e-2f;
+  p = p * s - 5.37397155531e-2f;
+  p = p * s + 1.33314422036e-1f;
+  p = p * s - 3.33332819422e-1f;
+  const float small = x + x * s * p;
+  const float large = std::copysign(1.0f - 2.0f / (exp_f32(2.0f * z) + 1.0f), x);
+  return z < 0.625f ? small : large;
+}
+DL_SIMD_INLINE double tanh_simd(double x) {
+  const double t = expm1_simd(-2.0 * std::fabs(x));
+  return std::copysign(-t / (t + 2.0), x);
+}
+
+// erfc. float: Numerical Recipes' Chebyshev fit (erfcc; relative error below
+// 1.2e-7 for every x); its exp(-x^2 + ...) carries the x^2 eps relative error
+// that rounding x / sqrt 2 costs any implementation. double: libm's erfc
+// (scalar; float64 is the reference and gradient-check dtype, not the fast
+// path).
+DL_SIMD_INLINE float erfc_simd(float x) {
+  const float z = std::fabs(x);
+  const float t = 1.0f / (1.0f + 0.5f * z);
+  float p = 0.17087277f;
+  p = p * t - 0.82215223f;
+  p = p * t + 1.48851587f;
+  p = p * t - 1.13520398f;
+  p = p * t + 0.27886807f;
+  p = p * t - 0.18628806f;
+  p = p * t + 0.09678418f;
+  p = p * t + 0.37409196f;
+  p = p * t + 1.00002368f;
+  p = p * t - 1.26551223f;
+  const float r = t * exp_f32(p - z * z);
+  return x >= 0.0f ? r : 2.0f - r;
+}
+DL_SIMD_INLINE double erfc_simd(double x) { return std::erfc(x); }
+
+// The Math policy of core/pointwise.h for the CPU kernels.
+struct SimdMath {
+  template <class T> static DL_SIMD_INLINE T exp(T x) { return exp_simd(x); }
+  template <class T> static DL_SIMD_INLINE T expm1(T x) { return expm1_simd(x); }
+  template <class T> static DL_SIMD_INLINE T log(T x) { return log_simd(x); }
+  template <class T> static DL_SIMD_INLINE T log1p(T x) { return log1p_simd(x); }
+  template <class T> static DL_SIMD_INLINE T tanh(T x) { return tanh_simd(x); }
+  template <class T> static DL_SIMD_INLINE T erfc(T x) { return erfc_simd(x); }
+  template <class T> static DL_SIMD_INLINE T sqrt(T x) { return std::sqrt(x); }
+  template <class T> static DL_SIMD_INLINE T abs(T x) { return std::fabs(x); }
+  template <class T> static DL_SIMD_INLINE T pow(T a, T b) { return std::pow(a, b); }
+};
+
+}  // namespace dlcore::cpu::DLCORE_ISA

@@ -33,6 +33,19 @@ void check_same_device(const char* op, const Tensor& a, const Tensor& b) {
            a.device().str(), " and ", b.device().str());
 }
 
+void check_floating(const char* op, const char* what, const Tensor& t) {
+  DL_CHECK(is_floating(t.dtype), TypeError, "[", op, "] expected ", what, " of a floating dtype (float32 or float64), got ",
+           dtype_name(t.dtype));
+}
+
+void check_like(const char* op, const char* what, const Tensor& other, const char* ref_name, const Tensor& ref) {
+  check_same_device(op, ref, other);
+  DL_CHECK(other.shape == ref.shape, ValueError, "[", op, "] expected ", what, " of shape ", shape_str(ref.shape),
+           " (the ", ref_name, "'s), got ", shape_str(other.shape));
+  DL_CHECK(other.dtype == ref.dtype, TypeError, "[", op, "] expected ", what, " of dtype ", dtype_name(ref.dtype),
+           " (the ", ref_name, "'s), got ", dtype_name(other.dtype));
+}
+
 const KernelTable& kernels_for(const char* op, const Tensor& t) {
   if (t.device().is_cpu()) return cpu_kernels();
   const DeviceBackend& be = backend_for(t.device(), op);

@@ -88,6 +88,8 @@ Tensor randn(const Shape& shape, DType dtype, Device device) {
   });
 }
 
+std::pair<uint64_t, uint64_t> reserve_random(int64_t n) { return generator().take(n); }
+
 void manual_seed(uint64_t seed) {
   Generator& g = generator();
   std::lock_guard<std::mutex> lock(g.mutex);

@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 #include "core/tensor.h"
 #include "core/kernels.h"
@@ -22,6 +23,9 @@ struct Scalar {
   static Scalar of_float(double v) { return {Kind::Float, v, 0}; }
 };
 
+// How a loss over samples is reduced (PyTorch's 'none', 'mean', 'sum').
+enum class Reduction : uint8_t { None, Mean, Sum };
+
 namespace ops {
 
 // --- shared helpers (common.cpp) ---------------------------------------------
@@ -29,6 +33,11 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b);
 // Dimension `dim` (negative counts from the end) as an index in [0, ndim).
 int normalize_dim(const char* op, int64_t dim, int ndim);
 void check_same_device(const char* op, const Tensor& a, const Tensor& b);
+// "[op] expected <what> of a floating dtype (float32 or float64), got int64"
+void check_floating(const char* op, const char* what, const Tensor& t);
+// `other` matches `ref` in device, shape and dtype (a gradient and what it
+// flows through): "[op] expected <what> of shape (2, 3) (the <ref_name>'s), got (3,)".
+void check_like(const char* op, const char* what, const Tensor& other, const char* ref_name, const Tensor& ref);
 // The kernel table for the tensor's device (the CPU's ISA table, or the
 // registered CUDA backend's), or a clear error when the device has none.
 const KernelTable& kernels_for(const char* op, const Tensor& t);
@@ -115,6 +124,45 @@ Tensor max_pool2d_backward(const Tensor& grad_out, const Tensor& indices, const 
 Tensor avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape, const PoolArgs& args);
 Tensor adaptive_avg_pool2d_backward(const Tensor& grad_out, const Shape& input_shape);
 
+// --- activations (activation.cpp) -------------------------------------------
+const char* activation_name(Activation act);
+Tensor activation(Activation act, const Tensor& x, const ActivationParams& p);
+// grad * act'(x), from `saved`: the forward's output where
+// activation_grad_uses_output(act), else its input.
+Tensor activation_backward(Activation act, const Tensor& grad, const Tensor& saved, const ActivationParams& p);
+// PReLU (LeakyReLU) and Swish (SiLU) with the parameter `a` a tensor: one
+// value, or one per channel (dim 1 of x). Backward returns (dx, da).
+Tensor param_activation(Activation act, const Tensor& x, const Tensor& a);
+std::pair<Tensor, Tensor> param_activation_backward(Activation act, const Tensor& grad, const Tensor& x,
+                                                    const Tensor& a);
+
+// --- softmax and cross-entropy (softmax.cpp) ---------------------------------
+Tensor softmax(const Tensor& x, int64_t dim, bool log);
+Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, bool log);
+// Class scores (C,), (N, C) or (N, C, d1, ...) against integer labels (the
+// shape without C) or probabilities (the scores' shape). log_probs: the input
+// holds log-probabilities (nll_loss; labels only, no smoothing). Returns the
+// loss and, for backward, each sample's softmax statistics (the sample shape
+// + (2,), float64: max and log-sum, see CrossEntropyProblem; undefined with
+// log_probs).
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
+                                        double smoothing, int64_t ignore_index, bool log_probs);
+Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
+                              Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
+
+// --- dropout (dropout.cpp) ---------------------------------------------------
+// Inverted dropout: each element (channel: each (C, H, W) slice's H x W
+// plane of a 3-D or 4-D input) kept with probability 1 - p and scaled by
+// 1 / (1 - p). The mask is a function of (seed, offset): with no seed, the
+// global generator's next draws. Returns the output and the (seed, offset)
+// the backward takes to regenerate the mask.
+struct DropoutResult {
+  Tensor out;
+  uint64_t seed = 0, offset = 0;
+};
+DropoutResult dropout(const Tensor& x, double p, bool channel, std::optional<uint64_t> seed);
+Tensor dropout_backward(const Tensor& grad, double p, bool channel, uint64_t seed, uint64_t offset);
+
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
 // PyTorch's dim=[] is "all", which is what these follow).
@@ -133,6 +181,9 @@ Tensor arange(const Scalar& start, const Scalar& stop, const Scalar& step, DType
 Tensor rand(const Shape& shape, DType dtype, Device device);
 Tensor randn(const Shape& shape, DType dtype, Device device);
 void manual_seed(uint64_t seed);
+// (seed, offset) of the global generator's next n numbers, reserved: Philox
+// blocks [offset, offset + ceil(n / 2)) of that seed are the caller's.
+std::pair<uint64_t, uint64_t> reserve_random(int64_t n);
 uint64_t initial_seed();
 
 }  // namespace ops

@@ -6,7 +6,8 @@ from .tensor import *  # noqa: F401,F403  (Tensor, factories, functions)
 from .tensor import __all__ as _tensor_all
 from .functions import *  # noqa: F401,F403  (dlcore.exp(x), dlcore.sum(x, dim), ...)
 from .functions import __all__ as _functions_all
-from . import cuda, functional
+from . import cuda
+from . import functional
 
 __version__ = "0.1.0"
 

@@ -1,0 +1,365 @@
+"""Softmax, log-softmax, the fused softmax + cross-entropy and NLL, forward and backward, against
+NumPy float64 references on every backend (the CUDA kernels give short rows to a warp and long
+ones to a block: both are covered).
+
+Tolerances. exp(x - max) moves by |x - max| eps when its argument rounds, so a probability p is
+within K eps p (1 + |x - max|), plus the relative error of the float64 sums over C terms (ours,
+4 eps64 sqrt(C), and NumPy's pairwise one, eps64 (log2 C + 2), as in test_reduce.py); a
+log-probability within K eps (|x - max| + |log sum| + |y|) plus the same sum error; a loss within K eps (|lse| + sum q |x|) per sample, and a
+reduction adds the per-sample bounds. Gradients get the same bounds per term. K = 8 as in
+test_activation.py (checks.K). Finite-difference gradchecks use the float64 kernels themselves.
+"""
+import numpy as np
+import pytest
+
+import backends
+from checks import K, assert_close, eps, tiny, wrap
+import dlcore
+import dlcore.functional as F
+from dlcore import _C
+
+T = backends.tensor
+N = backends.array
+FLOATS = (np.float32, np.float64)
+
+
+def acc_err(n):
+    """Relative error of a float64 sum of n terms: ours plus NumPy's reference."""
+    e = float(np.finfo(np.float64).eps)
+    return 4 * e * np.sqrt(max(n, 1)) + e * (np.log2(max(n, 1)) + 2)
+
+
+def ref_softmax(x, axis):
+    """(softmax, log_softmax, |x - max|, |log sum|) in float64."""
+    x = x.astype(np.float64)
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        m = np.max(x, axis=axis, keepdims=True, initial=-np.inf)
+        d = x - m
+        s = np.sum(np.exp(d), axis=axis, keepdims=True)
+        return np.exp(d) / s, d - np.log(s), np.abs(d), np.abs(np.log(s))
+
+
+CASES = [((), 0), ((0,), 0), ((1,), 0), ((7,), -1), ((3, 5), 0), ((3, 5), 1), ((2, 3, 4), 1), ((2, 0, 3), 2),
+         ((4, 1031), 1), ((3, 2000), -1), ((2000, 3), 0)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", CASES, ids=str)
+def test_softmax_forward(backend, rng, dtype, log, shape, dim):
+    x = (rng.standard_normal(shape) * 5).astype(dtype)
+    got = N((F.log_softmax if log else F.softmax)(T(x), dim))
+    assert got.dtype == dtype and got.shape == shape
+    p, lp, d, ls = ref_softmax(x, dim if shape else None)
+    acc = acc_err(shape[dim] if shape else 1)
+    if log:
+        assert_close(got, lp, K * eps(dtype) * (d + ls + np.abs(lp)) + acc, "log_softmax")
+    else:
+        assert_close(got, p, p * (K * eps(dtype) * (1 + d) + acc) + K * tiny(dtype), "softmax")
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_softmax_strided(backend, rng, log):
+    base = (rng.standard_normal((9, 12)) * 3).astype(np.float32)
+    x, t = base[::2, 1::3].T, T(base)[::2, 1::3].T
+    for dim in (0, 1):
+        got = N((F.log_softmax if log else F.softmax)(t, dim))
+        p, lp, d, ls = ref_softmax(x, dim)
+        ref, tol = (lp, K * eps(np.float32) * (d + ls + np.abs(lp))) if log else (p, K * eps(np.float32) * p * (1 + d))
+        tol = tol + K * tiny(np.float32)
+        assert_close(got, ref, tol, "strided")
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("width", [5, 1500])
+def test_softmax_extremes(backend, dtype, width):
+    rows = np.zeros((6, width), dtype)
+    rows[0, :] = 3.0                                     # all equal: exactly 1 / C
+    rows[1, :] = np.linspace(-1e4, 1e4, width)           # huge logits: no overflow
+    rows[2, :] = -np.inf                                 # -inf entries: probability 0
+    rows[2, 1] = 2.0
+    rows[2, 3] = 1.0
+    rows[3, :] = 1.0
+    rows[3, 2] = np.nan                                  # a NaN poisons its row only
+    rows[4, :] = -np.inf                                 # an all -inf row has no softmax: NaN
+    rows[5, :] = np.float32(3e38)                        # near the top of float32
+    x = T(rows)
+    p = N(F.softmax(x, 1))
+    lp = N(F.log_softmax(x, 1))
+    np.testing.assert_array_equal(p[0], np.full(width, 1 / width, dtype))
+    rp, rlp, d, ls = ref_softmax(rows[1], 0)
+    assert_close(p[1], rp, K * eps(dtype) * rp * (1 + d) + K * tiny(dtype), "huge logits")
+    assert_close(lp[1], rlp, K * eps(dtype) * (d + ls + np.abs(rlp)), "huge logits")
+    assert p[1, -1] > 0.5 and p[1, 0] == 0
+    assert p[2, 0] == 0 and lp[2, 0] == -np.inf and abs(p[2, 1] - 1 / (1 + np.exp(-1.0))) < 4 * eps(dtype)
+    assert np.all(np.isnan(p[3])) and np.all(np.isnan(lp[3]))
+    assert np.all(np.isnan(p[4])) and np.all(np.isnan(lp[4]))
+    np.testing.assert_allclose(p[5], 1 / width, rtol=4 * eps(dtype))
+    assert not np.isnan(p[:3]).any() and not np.isnan(p[5]).any()
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+@pytest.mark.parametrize("shape,dim", [((3, 5), 1), ((2, 3, 4), 1), ((2, 1500), 1), ((0, 4), 1), ((4,), 0)],
+                         ids=str)
+def test_softmax_backward(backend, rng, dtype, log, shape, dim):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    g = rng.standard_normal(shape).astype(dtype)
+    y = (F.log_softmax if log else F.softmax)(T(x), dim)
+    got = N(wrap((_C.log_softmax_backward if log else _C.softmax_backward)(T(g)._t, y._t, dim)))
+    p, lp, d, ls = ref_softmax(x, dim)
+    g64 = g.astype(np.float64)
+    if log:
+        sg = g64.sum(axis=dim, keepdims=True)
+        ref = g64 - p * sg
+        tol = K * eps(dtype) * (np.abs(g64) + p * (1 + d + ls) * np.abs(sg).sum(axis=dim, keepdims=True) +
+                                p * np.abs(g64).sum(axis=dim, keepdims=True))
+    else:
+        s = (g64 * p).sum(axis=dim, keepdims=True)
+        ref = p * (g64 - s)
+        tol = K * eps(dtype) * p * (1 + d) * (np.abs(g64) + (np.abs(g64) * p).sum(axis=dim, keepdims=True))
+    assert_close(got, ref, tol + K * tiny(dtype), "softmax backward")
+
+
+def fd_tolerance(f_abs, h, scale):
+    """Central differences of a function with |f'''| <= 1 (softmax, logsumexp) scaled by `scale`:
+    truncation h^2 / 6 plus rounding eps sum|f| / h, times 4."""
+    return 4 * (h * h / 6 * scale + eps(np.float64) * (f_abs + 1) / h)
+
+
+def numeric_grad(fn, x, h=1e-5):
+    """d sum(fn(x)) / dx by central differences, one element at a time (fn returns a scalar objective)."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (fn(x + e) - fn(x - e)) / (2 * h)
+    return g
+
+
+@pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])
+def test_softmax_gradcheck(backend, rng, log):
+    x = rng.standard_normal((3, 6)) * 2
+    v = rng.standard_normal(x.shape)
+    fn = F.log_softmax if log else F.softmax
+    y = fn(T(x), 1)
+    got = N(wrap((_C.log_softmax_backward if log else _C.softmax_backward)(T(v)._t, y._t, 1)))
+    fd = numeric_grad(lambda z: float((N(fn(T(z), 1)) * v).sum()), x)
+    assert_close(got, fd, fd_tolerance(np.abs(N(y) * v).sum(), 1e-5, np.abs(v).sum() * 4), "gradcheck")
+
+
+# ---------------------------------------------------------------------------
+# cross-entropy and NLL
+# ---------------------------------------------------------------------------
+
+def ce_reference(x, target, smoothing=0.0, ignore_index=-100, labels=True):
+    """Per-sample loss, dloss/dx per sample, and error scales, for (N, C) float64 scores."""
+    x = x.astype(np.float64)
+    n, c = x.shape
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        m = x.max(axis=1, keepdims=True, initial=-np.inf)
+        lse = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
+        logp = x - lse
+    if labels:
+        keep = target != ignore_index
+        q = np.zeros((n, c))
+        q[np.arange(n)[keep], target[keep]] = 1.0
+        q = q * (1 - smoothing) + smoothing / c
+        q[~keep] = 0
+    else:
+        keep = np.ones(n, bool)
+        q = (1 - smoothing) * target.astype(np.float64) + smoothing / c
+    with np.errstate(invalid="ignore"):
+        per = -np.where(q == 0, 0.0, q * logp).sum(axis=1)
+        p = np.exp(logp)
+        grad = np.where(keep[:, None], p - q, 0.0)
+        scale = np.abs(lse[:, 0]) + np.where(q == 0, 0, q * np.abs(x)).sum(axis=1)
+    return per, grad, scale, keep
+
+
+def flat_scores(x):
+    """(N, C, d...) -> (N * d..., C) as the kernels see it."""
+    return np.moveaxis(x, 1, -1).reshape(-1, x.shape[1]) if x.ndim > 2 else x.reshape(-1, x.shape[-1])
+
+
+def unflat(g, shape):
+    if len(shape) <= 2:
+        return g.reshape(shape)
+    moved = (shape[0],) + shape[2:] + (shape[1],)
+    return np.moveaxis(g.reshape(moved), -1, 1)
+
+
+CE_SHAPES = [(5, 4), (1, 10), (7,), (3, 4, 2, 3), (0, 6), (4, 1500)]
+
+
+def reduce_ref(per, keep, reduction, labels):
+    if reduction == "none":
+        return per
+    total = per.sum()
+    if reduction == "sum":
+        return np.float64(total)
+    with np.errstate(invalid="ignore"):
+        return np.float64(total / (keep.sum() if labels else per.size))
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("shape", CE_SHAPES, ids=str)
+def test_cross_entropy_labels(backend, rng, dtype, reduction, smoothing, shape):
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    c = shape[1] if len(shape) > 1 else shape[0]
+    sample_shape = tuple(s for i, s in enumerate(shape) if i != (1 if len(shape) > 1 else 0))
+    y = rng.integers(0, c, sample_shape)
+    if y.size > 2:
+        y.flat[1] = -100  # ignored
+    loss, lse = _C.cross_entropy(T(x)._t, T(y)._t, reduction, smoothing, -100)
+    loss, lse = N(wrap(loss)), N(wrap(lse))
+    xf = flat_scores(x)
+    per, grad, scale, keep = ce_reference(xf, y.reshape(-1), smoothing)
+    ref = reduce_ref(per, keep, reduction, True)
+    tol_rows = K * eps(dtype) * scale + K * tiny(dtype)
+    tol = tol_rows if reduction == "none" else (tol_rows.sum() / (max(keep.sum(), 1) if reduction == "mean" else 1))
+    assert loss.dtype == dtype
+    assert_close(loss, np.reshape(ref, sample_shape) if reduction == "none" else ref, 
+                 np.reshape(tol, sample_shape) if reduction == "none" else tol, "cross_entropy")
+    assert lse.dtype == np.float64 and lse.shape == sample_shape + (2,)
+    # backward
+    g = rng.standard_normal(sample_shape).astype(dtype) if reduction == "none" else np.array(1.7, dtype)
+    dx = N(wrap(_C.cross_entropy_backward(T(g)._t, T(x)._t, T(y)._t, T(lse)._t, reduction, smoothing, -100)))
+    gr = g.reshape(-1, 1) if reduction == "none" else g
+    if reduction == "mean":
+        with np.errstate(divide="ignore", invalid="ignore"):
+            gr = g / keep.sum()
+    ref_dx = unflat(grad * gr, shape)
+    tol_dx = unflat(K * eps(dtype) * np.abs(gr) * (np.exp(np.clip(flat_scores(x) - flat_scores(x).max(axis=1, keepdims=True), -700, 0)) * (1 + np.abs(xf)) + 1), shape)
+    assert_close(dx, ref_dx, tol_dx + K * tiny(dtype), "cross_entropy backward")
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.1])
+@pytest.mark.parametrize("shape", [(5, 4), (2, 3, 5), (3, 1500)], ids=str)
+def test_cross_entropy_probabilities(backend, rng, dtype, reduction, smoothing, shape):
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    t = rng.uniform(0, 1, shape)
+    t[:, 0] = 0  # a zero probability for class 0, whose logit is -inf in sample 0
+    t = (t / t.sum(axis=1, keepdims=True)).astype(dtype)
+    x[0, 0] = -np.inf if smoothing == 0 else x[0, 0]
+    loss, lse = _C.cross_entropy(T(x)._t, T(t)._t, reduction, smoothing, -100)
+    loss = N(wrap(loss))
+    per, grad, scale, keep = ce_reference(flat_scores(x), flat_scores(t), smoothing, labels=False)
+    sample_shape = (shape[0],) + shape[2:]
+    ref = reduce_ref(per, keep, reduction, False)
+    tol_rows = K * eps(dtype) * scale
+    if reduction == "none":
+        assert_close(loss, ref.reshape(sample_shape), tol_rows.reshape(sample_shape), "ce probabilities")
+    else:
+        assert_close(loss, ref, tol_rows.sum() / (per.size if reduction == "mean" else 1), "ce probabilities")
+    g = np.ones(sample_shape, dtype) if reduction == "none" else np.array(1.0, dtype)
+    dx = N(wrap(_C.cross_entropy_backward(T(g)._t, T(x)._t, T(t)._t, lse, reduction, smoothing, -100)))
+    scale_g = 1.0 / per.size if reduction == "mean" else 1.0
+    ref_dx = unflat(grad * scale_g, shape)
+    assert_close(dx, ref_dx, K * eps(dtype) * scale_g * (1 + np.abs(unflat(flat_scores(x), shape)).clip(0, 50)),
+                 "ce probabilities backward")
+
+
+def test_cross_entropy_extremes(backend):
+    x = np.array([[1e4, -1e4, 0.0], [-np.inf, 2.0, 1.0], [5.0, 5.0, 5.0], [3e38, 3e38, -3e38]], np.float32)
+    y = np.array([0, 1, 2, 1])
+    loss, lse = _C.cross_entropy(T(x)._t, T(y)._t, "none", 0.0, -100)
+    loss = N(wrap(loss))
+    assert loss[0] == 0
+    assert abs(loss[1] - np.log1p(np.exp(-1.0))) < 4 * eps(np.float32)
+    assert abs(loss[2] - np.log(3.0)) < 4 * eps(np.float32)
+    assert abs(loss[3] - np.log(2.0)) < 4 * eps(np.float32)
+    dx = N(wrap(_C.cross_entropy_backward(T(np.ones(4, np.float32))._t, T(x)._t, T(y)._t, lse, "none", 0.0, -100)))
+    assert np.all(np.isfinite(dx)) and dx[1, 0] == 0
+    np.testing.assert_allclose(dx.sum(axis=1), 0, atol=4 * eps(np.float32))
+
+
+def test_cross_entropy_all_ignored_mean_is_nan(backend):
+    x = T(np.zeros((3, 4), np.float32))
+    y = T(np.full(3, 7))
+    assert np.isnan(N(F.cross_entropy(x, y, ignore_index=7)))
+    assert N(F.cross_entropy(x, y, ignore_index=7, reduction="sum")) == 0
+    assert np.isnan(N(F.cross_entropy(T(np.zeros((0, 4), np.float32)), T(np.zeros(0, np.int64)))))
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.3])
+def test_cross_entropy_gradcheck(backend, rng, reduction, smoothing):
+    x = rng.standard_normal((4, 5)) * 2
+    y = np.array([0, 3, -100, 4])
+    v = rng.standard_normal(4) if reduction == "none" else np.array(rng.standard_normal())
+
+    def objective(z):
+        loss, _ = _C.cross_entropy(T(z)._t, T(y)._t, reduction, smoothing, -100)
+        return float((N(wrap(loss)) * v).sum())
+    _, lse = _C.cross_entropy(T(x)._t, T(y)._t, reduction, smoothing, -100)
+    got = N(wrap(_C.cross_entropy_backward(T(v)._t, T(x)._t, T(y)._t, lse, reduction, smoothing, -100)))
+    fd = numeric_grad(objective, x)
+    assert_close(got, fd, fd_tolerance(abs(objective(x)) * 4, 1e-5, np.abs(v).sum() * 4), "ce gradcheck")
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("shape", [(5, 4), (6,), (2, 3, 4), (3, 1500)], ids=str)
+def test_nll_loss(backend, rng, dtype, reduction, shape):
+    x = (rng.standard_normal(shape) * 3).astype(dtype)
+    logp = N(F.log_softmax(T(x), 1 if len(shape) > 1 else 0))
+    c = shape[1] if len(shape) > 1 else shape[0]
+    sample_shape = tuple(s for i, s in enumerate(shape) if i != (1 if len(shape) > 1 else 0))
+    y = rng.integers(0, c, sample_shape)
+    if y.size > 1:
+        y.flat[0] = 2
+    got = N(F.nll_loss(T(logp), T(y), ignore_index=2, reduction=reduction))
+    lf, yf = flat_scores(logp).astype(np.float64), y.reshape(-1)
+    keep = yf != 2
+    per = np.where(keep, -lf[np.arange(yf.size), np.where(keep, yf, 0)], 0.0)
+    ref = reduce_ref(per, keep, reduction, True)
+    tol = K * eps(dtype) * np.abs(per)
+    if reduction == "none":
+        assert_close(got, per.reshape(sample_shape), tol.reshape(sample_shape), "nll_loss")
+    else:
+        assert_close(got, ref, tol.sum() + K * eps(dtype) * abs(ref), "nll_loss")
+    g = np.full(sample_shape, 0.5, dtype) if reduction == "none" else np.array(0.5, dtype)
+    dx = N(wrap(_C.nll_loss_backward(T(g)._t, T(logp)._t, T(y)._t, reduction, 2)))
+    gs = 0.5 / keep.sum() if reduction == "mean" else 0.5
+    ref_dx = np.zeros_like(lf)
+    ref_dx[np.arange(yf.size)[keep], yf[keep]] = -gs
+    assert_close(dx, unflat(ref_dx, shape), K * eps(dtype) * gs, "nll_loss backward")
+
+
+def test_cross_entropy_is_log_softmax_plus_nll(backend, rng):
+    x = T((rng.standard_normal((6, 9)) * 3).astype(np.float64))
+    y = T(rng.integers(0, 9, 6))
+    a = N(F.cross_entropy(x, y, reduction="none"))
+    b = N(F.nll_loss(F.log_softmax(x, 1), y, reduction="none"))
+    np.testing.assert_allclose(a, b, rtol=0, atol=K * eps(np.float64) * 20)
+
+
+def test_errors(backend):
+    x = T(np.zeros((3, 4), np.float32))
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected target of shape \(3,\), got \(3, 2\)"):
+        F.cross_entropy(x, T(np.zeros((3, 2), np.int64)))
+    with pytest.raises(IndexError, match=r"\[cross_entropy\] target 4 is out of bounds for 4 classes"):
+        F.cross_entropy(x, T(np.array([0, 4, 1])))
+    with pytest.raises(IndexError, match=r"\[nll_loss\] target -1 is out of bounds for 4 classes"):
+        F.nll_loss(x, T(np.array([0, -1, 1])))
+    F.cross_entropy(x, T(np.array([0, -100, 1])))  # ignore_index may be out of range
+    with pytest.raises(TypeError, match=r"\[nll_loss\] expected integer class labels \(int64 or int32\), got float32"):
+        F.nll_loss(x, x)
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected target probabilities of shape \(3, 4\)"):
+        F.cross_entropy(x, T(np.zeros((3, 5), np.float32)))
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected label_smoothing in \[0, 1\], got 1.5"):
+        F.cross_entropy(x, T(np.array([0, 1, 2])), label_smoothing=1.5)
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] reduction must be 'mean', 'sum' or 'none', got 'avg'"):
+        F.cross_entropy(x, T(np.array([0, 1, 2])), reduction="avg")
+    with pytest.raises(TypeError, match=r"\[softmax\] expected input of a floating dtype"):
+        F.softmax(T(np.zeros(3, np.int64)), 0)
+    with pytest.raises(IndexError, match=r"\[log_softmax\] dim 2 is out of range"):
+        F.log_softmax(x, 2)
+    _, lse = _C.cross_entropy(x._t, T(np.array([0, 1, 2]))._t, "mean", 0.0, -100)
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected grad of shape \(\) \(reduction 'mean'\)"):
+        _C.cross_entropy_backward(T(np.ones(3, np.float32))._t, x._t, T(np.array([0, 1, 2]))._t, lse, "mean", 0.0, -100)
