@@ -1,6 +1,8 @@
 """matmul / @ against NumPy on every backend: 1-D and batched operands with
 broadcasting, transposed and strided views (passed without copies), empty
 sizes, every numeric dtype, and the errors."""
+import math
+
 import numpy as np
 import pytest
 
@@ -175,6 +177,39 @@ def test_linear(backend, rng, shape, activation, with_bias):
     np.testing.assert_allclose(N(got), ref, **tol(np.float32, k))
 
 
+# Every epilogue activation against its formula (PyTorch's default parameters).
+def _sigmoid(v):
+    return 1 / (1 + np.exp(-v))
+
+
+EPILOGUE_ACTIVATIONS = {
+    "identity": lambda v: v,
+    "leaky_relu": lambda v: np.where(v > 0, v, 0.01 * v),
+    "elu": lambda v: np.where(v > 0, v, np.expm1(np.minimum(v, 0))),
+    "selu": lambda v: 1.0507009873554804934193349852946 * np.where(v > 0, v, 1.6732632423543772848170429916717 *
+                                                                  np.expm1(np.minimum(v, 0))),
+    "silu": lambda v: v * _sigmoid(v),
+    "softplus": lambda v: np.where(v > 20, v, np.log1p(np.exp(np.minimum(v, 20)))),
+    "gelu": lambda v: 0.5 * v * (1 + np.vectorize(math.erf)(v / np.sqrt(2))),
+    "gelu_tanh": lambda v: 0.5 * v * (1 + np.tanh(np.sqrt(2 / np.pi) * (v + 0.044715 * v ** 3))),
+    "sigmoid": _sigmoid,
+    "tanh": np.tanh,
+    "hardtanh": lambda v: np.clip(v, -1, 1),
+    "hardsigmoid": lambda v: np.clip(v / 6 + 0.5, 0, 1),
+}
+
+
+@pytest.mark.parametrize("activation", sorted(EPILOGUE_ACTIVATIONS))
+@pytest.mark.parametrize("variant", ["fast", "naive"])
+def test_every_epilogue_activation(backend, rng, activation, variant):
+    x = rng.standard_normal((37, 50)).astype(np.float32)
+    w = (rng.standard_normal((45, 50)) / 3).astype(np.float32)
+    b = rng.standard_normal(45).astype(np.float32)
+    got = _wrap(dlcore._C.gemm(T(x)._t, T(w).T._t, None, 1.0, 0.0, T(b)._t, False, activation, variant))
+    ref = EPILOGUE_ACTIVATIONS[activation](x.astype(np.float64) @ w.T.astype(np.float64) + b)
+    np.testing.assert_allclose(N(got), ref, **tol(np.float32, 50))  # each activation has |slope| <= 1.2
+
+
 @pytest.mark.parametrize("variant", ["fast", "naive"])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_alpha_beta_bias_per_row(backend, rng, variant, dtype):
@@ -209,5 +244,7 @@ def test_epilogue_errors():
     x, w = dlcore.ones(4, 3), dlcore.ones(5, 3)
     with pytest.raises(ValueError, match=r"^\[matmul\] expected a bias of shape \(5,\)"):
         dlcore.linear(x, w, dlcore.ones(4))
-    with pytest.raises(ValueError, match=r"^\[matmul\] activation must be None or 'relu', got 'gelu'"):
-        dlcore.linear(x, w, None, "gelu")
+    with pytest.raises(ValueError, match=r"^\[matmul\] unknown activation 'swishy' \(expected one of 'identity', 'relu'"):
+        dlcore.linear(x, w, None, "swishy")
+    with pytest.raises(TypeError, match=r"^\[matmul\] activation 'gelu' needs float32 or float64 operands, got int64"):
+        dlcore.linear(dlcore.ones(4, 3, dtype=dlcore.int64), dlcore.ones(5, 3, dtype=dlcore.int64), None, "gelu")

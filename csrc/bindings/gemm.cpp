@@ -20,9 +20,8 @@ void init_gemm(py::module_& m) {
     e.c = std::move(c);
     e.bias = std::move(bias);
     e.bias_per_row = bias_per_row;
-    DL_CHECK(act == "identity" || act == "relu", ValueError, "[matmul] activation must be None or 'relu', got '",
-             act, "'");
-    e.act = act == "relu" ? Activation::ReLU : Activation::Identity;
+    e.act = ops::activation_from_name("matmul", act);
+    e.act_params = default_params(e.act);
     py::gil_scoped_release nogil;
     return ops::gemm(a, b, e);
   }, py::arg("a"), py::arg("b"), py::arg("c"), py::arg("alpha"), py::arg("beta"), py::arg("bias"),

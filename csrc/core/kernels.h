@@ -145,6 +145,7 @@ struct GemmProblem {
   const void* bias = nullptr;
   bool bias_per_row = false;
   Activation act = Activation::Identity;
+  ActivationParams act_params;  // the activation's parameters (PyTorch's defaults by default)
   int64_t a_rs = 0, a_cs = 0, b_rs = 0, b_cs = 0, c_rs = 0, c_cs = 0;  // elements
   StridedLoop batch;
 };

@@ -291,7 +291,9 @@ template <class T> DL_HD T activation(Activation act, T x) {
 template <class T> DL_HD T gemm_epilogue(const GemmProblem& p, T acc, T c, T b) {
   T v = static_cast<T>(p.alpha) * acc;
   if (p.beta != 0) v += static_cast<T>(p.beta) * c;
-  return activation(p.act, v + b);
+  if constexpr (std::is_floating_point_v<T>)
+    return activation<LibMath>(p.act, v + b, static_cast<T>(p.act_params.a), static_cast<T>(p.act_params.b));
+  else return activation(p.act, v + b);  // integer matmul: identity or ReLU
 }
 
 // Casts. float -> int truncates toward zero and saturates at the integer

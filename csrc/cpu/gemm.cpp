@@ -36,6 +36,7 @@
 #include <immintrin.h>
 #include "core/parallel.h"
 #include "core/pointwise.h"
+#include "cpu/math.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 
@@ -278,15 +279,20 @@ void store_strided(const T* tile, int64_t m, int64_t n, T* c, int64_t rs, int64_
     for (int64_t j = 0; j < n; ++j) c[i * rs + j * cs] = tile[i * NR + j] + (beta != T(0) ? beta * c[i * rs + j * cs] : T(0));
 }
 
-// The rest of the epilogue on an m x n tile of C still in L1: bias, activation.
+// The rest of the epilogue on an m x n tile of C still in L1: bias, then the
+// activation -- one loop per activation, so that its math vectorizes.
 template <class T>
 void finish_tile(const GemmProblem& p, T* c, int64_t rs, int64_t cs, int64_t m, int64_t n, int64_t i0, int64_t j0) {
   const T* bias = static_cast<const T*>(p.bias);
-  for (int64_t i = 0; i < m; ++i)
-    for (int64_t j = 0; j < n; ++j) {
-      T& x = c[i * rs + j * cs];
-      x = pointwise::activation(p.act, bias ? x + bias[p.bias_per_row ? i0 + i : j0 + j] : x);
-    }
+  const T a = static_cast<T>(p.act_params.a), b = static_cast<T>(p.act_params.b);
+  dispatch_op(p.act, [&](auto act) {
+    for (int64_t i = 0; i < m; ++i)
+      for (int64_t j = 0; j < n; ++j) {
+        T& x = c[i * rs + j * cs];
+        x = pointwise::activation<decltype(act)::value, T, SimdMath>(
+            bias ? x + bias[p.bias_per_row ? i0 + i : j0 + j] : x, a, b);
+      }
+  });
 }
 
 #if defined(__AVX512F__)

@@ -12,6 +12,18 @@ Tensor matmul(const Tensor& a, const Tensor& b, GemmVariant variant) {
   return gemm(a, b, e);
 }
 
+Activation activation_from_name(const char* op, const std::string& name) {
+  if (name == "gelu_tanh") return Activation::GELUTanh;  // activation_name calls both GELUs "gelu"
+  std::string known;
+  for (int i = 0; i <= static_cast<int>(Activation::Heaviside); ++i) {
+    const auto act = static_cast<Activation>(i);
+    if (act == Activation::GELUTanh) continue;
+    if (name == activation_name(act)) return act;
+    known += std::string(known.empty() ? "'" : ", '") + activation_name(act) + "'";
+  }
+  throw ValueError(cat("[", op, "] unknown activation '", name, "' (expected one of ", known, ", 'gelu_tanh')"));
+}
+
 Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
   DL_CHECK(a_in.ndim() >= 1 && b_in.ndim() >= 1, ValueError,
            "[matmul] expected tensors with at least 1 dimension, got shapes ", shape_str(a_in.shape), " and ",
@@ -19,6 +31,9 @@ Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
   check_same_device("matmul", a_in, b_in);
   const DType dt = promote(a_in.dtype, b_in.dtype);
   DL_CHECK(dt != DType::Bool, TypeError, "[matmul] expected numeric tensors, got bool");
+  DL_CHECK(is_floating(dt) || e.act == Activation::Identity || e.act == Activation::ReLU, TypeError,
+           "[matmul] activation '", activation_name(e.act), "' needs float32 or float64 operands, got ",
+           dtype_name(dt));
   const KernelTable& k = kernels_for("matmul", a_in);
   const Tensor a = a_in.ndim() == 1 ? unsqueeze(a_in, 0) : a_in;   // (K,) -> (1, K)
   const Tensor b = b_in.ndim() == 1 ? unsqueeze(b_in, 1) : b_in;   // (K,) -> (K, 1)
@@ -55,6 +70,7 @@ Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
     p.bias = e.bias ? bias.data() : nullptr;
     p.bias_per_row = e.bias_per_row;
     p.act = e.act;
+    p.act_params = e.act_params;
     p.a_rs = ac.strides[ac.ndim() - 2]; p.a_cs = ac.strides[ac.ndim() - 1];
     p.b_rs = bc.strides[bc.ndim() - 2]; p.b_cs = bc.strides[bc.ndim() - 1];
     p.c_rs = out.strides[out.ndim() - 2]; p.c_cs = out.strides[out.ndim() - 1];

@@ -89,9 +89,13 @@ struct GemmEpilogue {
   std::optional<Tensor> c, bias;
   bool bias_per_row = false;
   Activation act = Activation::Identity;
+  ActivationParams act_params;
   GemmVariant variant = GemmVariant::Fast;
 };
 Tensor gemm(const Tensor& a, const Tensor& b, const GemmEpilogue& e);
+// The epilogue activation called `name` ("relu", "gelu", "gelu_tanh", ...; see
+// activation_name) or a ValueError naming op.
+Activation activation_from_name(const char* op, const std::string& name);
 
 // --- convolution (conv.cpp) ------------------------------------------------
 // One entry per spatial dim (1 for conv1d, 2 for conv2d). padding_mode "same"

@@ -653,7 +653,10 @@ def addmm(input, mat1, mat2, *, beta=1, alpha=1):
 
 def linear(x, weight, bias=None, activation=None):
     """activation(x @ weight.T + bias): a dense layer as one fused GEMM (weight is (out, in),
-    as in PyTorch; activation None or "relu"). weight.T is a view: nothing is copied."""
+    as in PyTorch). activation: None or the name of one of dlcore.functional's activations
+    ("relu", "sigmoid", "tanh", "gelu", "gelu_tanh", "silu", "elu", "leaky_relu", ...), with
+    PyTorch's default parameters; it runs on each tile of the result while it is in cache.
+    weight.T is a view: nothing is copied."""
     return _wrap(_C.gemm(x._t, weight.T._t, None, 1.0, 0.0, None if bias is None else bias._t, False,
                          activation or "identity"))
 
