@@ -331,10 +331,11 @@ def fmt_time(s):
     return f"{s:.3g} s"
 
 
-def fmt_gbs(nbytes, s):
-    if s is None or not nbytes:
+def fmt_rate(amount, s):
+    """Bytes or flops per second, in G/s."""
+    if s is None or not amount:
         return "-"
-    g = nbytes / s / 1e9
+    g = amount / s / 1e9
     return f"{g:.3g}" if g < 100 else f"{g:.0f}"
 
 
@@ -461,7 +462,8 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
         del fns, cells
         gc.collect()
         for t in threads:
-            row = {"name": case["name"], "shape": case["shape"], "nbytes": case["nbytes"], "threads": t}
+            row = {"name": case["name"], "shape": case["shape"], "nbytes": case.get("nbytes"),
+                   "flops": case.get("flops"), "threads": t}
             for c in CONTENDERS:
                 row[c] = res.get((c, t))
             rows.append(row)
@@ -474,7 +476,10 @@ def report(rows, title, json_path=None, extra=None):
     """Prints one table per thread count and optionally dumps everything as JSON."""
     threads = sorted({r["threads"] for r in rows})
     conts = available_contenders()
-    headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} GB/s" for c in conts] + \
+    # Compute-bound families give their cases flops (GF/s), the others nbytes (GB/s).
+    per_flop = any(r.get("flops") for r in rows)
+    unit, amount = ("GF/s", "flops") if per_flop else ("GB/s", "nbytes")
+    headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} {unit}" for c in conts] + \
               ["dl/np"] + (["dl/torch"] if "torch" in conts else [])
     for t in threads:
         table = []
@@ -485,7 +490,7 @@ def report(rows, title, json_path=None, extra=None):
             flag = {c: ("!" if r.get(c) is not None and 2 * r[c].forced > len(r[c].samples) else "")
                     for c in conts}
             table.append([r["name"], r["shape"]] + [fmt_time(med[c]) + flag[c] for c in conts] +
-                         [fmt_gbs(r["nbytes"], med[c]) for c in conts] +
+                         [fmt_rate(r[amount], med[c]) for c in conts] +
                          [fmt_ratio(med["dlcore"], med["numpy"])] +
                          ([fmt_ratio(med["dlcore"], med["torch"])] if "torch" in conts else []))
         print_table(headers, table, title=f"{title} -- {t} thread{'s' if t > 1 else ''} "
@@ -495,7 +500,7 @@ def report(rows, title, json_path=None, extra=None):
     if json_path:
         out = []
         for r in rows:
-            d = {k: r[k] for k in ("name", "shape", "nbytes", "threads")}
+            d = {k: r[k] for k in ("name", "shape", "nbytes", "flops", "threads")}
             for c in CONTENDERS:
                 d[c] = r[c].to_dict() if r.get(c) is not None else None
             out.append(d)

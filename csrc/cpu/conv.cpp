@@ -63,41 +63,49 @@ void conv_v1_direct(ConvPass pass, const ConvProblem& p, T* out, const T* a, con
 
 // ---- v2: im2col + GEMM ------------------------------------------------------
 
-// Walks the rows of col for one image's group: f(col_row, c, ih, off, ow0, ow1)
-// for every (c, kh, kw) and output row oh -- col_row being col[(c*KH + kh)*KW + kw, oh*OW ...],
-// ih the input row it reads (-1 when outside the image) and [ow0, ow1) the
-// output columns whose input column ow*sw + off lies inside it.
+// Walks col for one image's group, a block of OH x OW at a time: for every
+// (c, kh, kw), f(block, c, ih0, off, oh0, oh1, ow0, ow1) where block is the
+// offset of col[(c*KH + kh)*KW + kw, 0], output row oh reads input row
+// oh*sh + ih0 (inside the image for oh in [oh0, oh1)) and output column ow
+// reads input column ow*sw + off (inside for ow in [ow0, ow1)). The ranges
+// need divisions, so they are computed once per kh and kw.
 template <class F>
-void for_each_col_row(const ConvProblem& p, int64_t Cg, const F& f) {
-  int64_t row = 0;
+void for_each_col_block(const ConvProblem& p, int64_t Cg, const F& f) {
+  auto inside = [](int64_t size, int64_t osize, int64_t stride, int64_t off, int64_t& lo, int64_t& hi) {
+    lo = std::min(osize, std::max<int64_t>(0, (-off + stride - 1) / stride));  // first o with o*stride + off >= 0
+    hi = std::max(lo, std::min(osize, (size - off + stride - 1) / stride));   // first o with o*stride + off >= size
+  };
+  std::vector<int64_t> ranges(static_cast<size_t>(2 * (p.KH + p.KW)));
+  int64_t* oh_lo = ranges.data(); int64_t* oh_hi = oh_lo + p.KH; int64_t* ow_lo = oh_hi + p.KH; int64_t* ow_hi = ow_lo + p.KW;
+  for (int64_t kh = 0; kh < p.KH; ++kh) inside(p.H, p.OH, p.sh, kh * p.dh - p.ph, oh_lo[kh], oh_hi[kh]);
+  for (int64_t kw = 0; kw < p.KW; ++kw) inside(p.W, p.OW, p.sw, kw * p.dw - p.pw, ow_lo[kw], ow_hi[kw]);
+  int64_t block = 0;
   for (int64_t c = 0; c < Cg; ++c)
     for (int64_t kh = 0; kh < p.KH; ++kh)
-      for (int64_t kw = 0; kw < p.KW; ++kw, ++row) {
-        const int64_t off = kw * p.dw - p.pw;
-        const int64_t ow0 = std::min(p.OW, std::max<int64_t>(0, (-off + p.sw - 1) / p.sw));
-        const int64_t ow1 = std::max(ow0, std::min(p.OW, (p.W - off + p.sw - 1) / p.sw));
-        for (int64_t oh = 0; oh < p.OH; ++oh) {
-          const int64_t ih = oh * p.sh - p.ph + kh * p.dh;
-          f((row * p.OH + oh) * p.OW, c, ih >= 0 && ih < p.H ? ih : -1, off, ow0, ow1);
-        }
-      }
+      for (int64_t kw = 0; kw < p.KW; ++kw, block += p.OH * p.OW)
+        f(block, c, kh * p.dh - p.ph, kw * p.dw - p.pw, oh_lo[kh], oh_hi[kh], ow_lo[kw], ow_hi[kw]);
 }
 
 // col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
 // for one image's group (x: Cg x H x W), zero where the patch leaves the image.
 template <class T>
 void im2col(const ConvProblem& p, int64_t Cg, const T* x, T* col) {
-  for_each_col_row(p, Cg, [&](int64_t at, int64_t c, int64_t ih, int64_t off, int64_t ow0, int64_t ow1) {
-    T* dst = col + at;
-    if (ih < 0) {
-      std::fill(dst, dst + p.OW, T(0));
-      return;
+  for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
+                                int64_t ow0, int64_t ow1) {
+    T* dst = col + block;
+    std::fill(dst, dst + oh0 * p.OW, T(0));
+    // Plain loops rather than memcpy / fill per row: rows are short (8 long
+    // for a 12 x 12 image and a 5 x 5 kernel), a library call each would cost
+    // more than the copy.
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      T* d = dst + oh * p.OW;
+      const T* s = x + (c * p.H + oh * p.sh + ih0) * p.W + off;
+      for (int64_t ow = 0; ow < ow0; ++ow) d[ow] = T(0);
+      if (p.sw == 1) for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow];
+      else for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow * p.sw];
+      for (int64_t ow = ow1; ow < p.OW; ++ow) d[ow] = T(0);
     }
-    const T* src = x + (c * p.H + ih) * p.W + off;
-    std::fill(dst, dst + ow0, T(0));
-    if (p.sw == 1) std::memcpy(dst + ow0, src + ow0, (ow1 - ow0) * sizeof(T));
-    else for (int64_t ow = ow0; ow < ow1; ++ow) dst[ow] = src[ow * p.sw];
-    std::fill(dst + ow1, dst + p.OW, T(0));
+    std::fill(dst + oh1 * p.OW, dst + p.OH * p.OW, T(0));
   });
 }
 
@@ -105,11 +113,13 @@ void im2col(const ConvProblem& p, int64_t Cg, const T* x, T* col) {
 // position that read x[c, ih, iw] (dx: Cg x H x W, zeroed by the caller).
 template <class T>
 void col2im(const ConvProblem& p, int64_t Cg, const T* col, T* dx) {
-  for_each_col_row(p, Cg, [&](int64_t at, int64_t c, int64_t ih, int64_t off, int64_t ow0, int64_t ow1) {
-    if (ih < 0) return;
-    const T* src = col + at;
-    T* dst = dx + (c * p.H + ih) * p.W + off;
-    for (int64_t ow = ow0; ow < ow1; ++ow) dst[ow * p.sw] += src[ow];
+  for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
+                                int64_t ow0, int64_t ow1) {
+    for (int64_t oh = oh0; oh < oh1; ++oh) {
+      const T* s = col + block + oh * p.OW;
+      T* d = dx + (c * p.H + oh * p.sh + ih0) * p.W + off;
+      for (int64_t ow = ow0; ow < ow1; ++ow) d[ow * p.sw] += s[ow];
+    }
   });
 }
 
