@@ -3,9 +3,10 @@ vs torch when importable, float32, NCHW.
 
     cd /work/main && PYTHONPATH=python python bench/bench_conv.py [--threads 1,2] [--quick] [--json out.json]
 
-Cases: the layers of the course notes' MNIST CNN at batch 64 -- conv1 1->10 k5 on 28x28,
-conv2 10->20 k5 on 12x12 -- and a CIFAR-sized 3x3 layer (32->32 channels, 32x32, padding 1,
-batch 32), each forward, backward-input (dx) and backward-weight (dw). GF/s counts the
+Cases: the layers of the course notes' MNIST CNN (LeNet-like) at batch 64 -- conv1 1->10 k5
+on 28x28, conv2 10->20 k5 on 12x12 -- a CIFAR-like layer (batch 64, 32->64 channels, 3x3 pad 1,
+32x32) and a ResNet-like one (batch 32, 64->64, 3x3 pad 1, 56x56), each forward,
+backward-input (dx) and backward-weight (dw); --quick runs the LeNet layers only. GF/s counts the
 convolution's 2 * N * OC * OH * OW * (C / groups) * KH * KW flops for every pass. Results
 are checked against a float64 NumPy reference first. dl/np and dl/torch are time ratios
 (< 1: dlcore faster).
@@ -84,7 +85,7 @@ def cases(quick=False, seed=0):
     rng = np.random.default_rng(seed)
     layers = [("mnist conv1", 64, 1, 28, 10, 5, 0), ("mnist conv2", 64, 10, 12, 20, 5, 0)]
     if not quick:
-        layers.append(("cifar 3x3", 32, 32, 32, 32, 3, 1))
+        layers += [("cifar 3x3", 64, 32, 32, 64, 3, 1), ("resnet 3x3", 32, 64, 56, 64, 3, 1)]
     return [case(name, n, c, hw, oc, k, pad, rng, p) for name, n, c, hw, oc, k, pad in layers
             for p in ("fwd", "dx", "dw")]
 
