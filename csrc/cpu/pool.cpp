@@ -3,7 +3,10 @@
 // and backward, and the adaptive windows of global average pooling.
 //
 // Each output's window is clipped to the image once per row and per column
-// (windows::pool_taps), so the loops over it carry no bounds tests. Threads take
+// (windows::pool_taps), so the loops over it carry no bounds tests; the
+// outputs whose windows lie inside the image go a row at a time, tap by tap,
+// in loops that vectorize (pool_row), and global average pooling is one
+// vectorized sum per plane. Threads take
 // whole planes: the backward passes scatter into their own plane only (max:
 // each output's gradient onto its argmax; avg: spread evenly over the
 // window), so there are no races and the order of additions is fixed.
@@ -17,17 +20,66 @@ namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
 
+// Outputs [lo, hi) of one output row whose windows lie inside the image
+// across the whole kernel width, computed tap by tap: for each (kh, kw) one
+// pass over the row, strided by sw, with no tests -- the loop vectorizes.
+// The taps come in pool_at's order (kh-major), so the sums and "the first
+// maximum wins" agree with it exactly.
+template <class T>
+void pool_row(PoolOp op, const PoolProblem& p, const T* x, const windows::Taps& r, int64_t lo, int64_t hi, T* out,
+              int64_t* idx) {
+  const int64_t s = p.sw, n = hi - lo;
+  bool first = true;
+  for (int64_t kh = r.k0; kh < r.k1; ++kh)
+    for (int64_t kw = 0; kw < p.KW; ++kw, first = false) {
+      const int64_t i0 = (r.start + kh * r.step) * p.W + lo * s - p.pw + kw * p.dw;  // input of output lo
+      const T* src = x + i0;
+      if (op == PoolOp::Avg) {
+        if (first) for (int64_t j = 0; j < n; ++j) out[j] = src[j * s];
+        else for (int64_t j = 0; j < n; ++j) out[j] += src[j * s];
+      } else if (first) {
+        for (int64_t j = 0; j < n; ++j) { out[j] = src[j * s]; idx[j] = i0 + j * s; }
+      } else {
+        for (int64_t j = 0; j < n; ++j) {
+          const T v = src[j * s];
+          // NaN: the first one stays. & and |, not && and ||: no branches to
+          // mispredict on random data, and the loop vectorizes into blends.
+          const bool better = (out[j] == out[j]) & ((v > out[j]) | (v != v));
+          out[j] = better ? v : out[j];
+          idx[j] = better ? i0 + j * s : idx[j];
+        }
+      }
+    }
+  if (op == PoolOp::Avg) {
+    const T div = static_cast<T>(r.divisor * p.KW);  // an inside window's column count is KW
+    for (int64_t j = 0; j < n; ++j) out[j] /= div;
+  }
+}
+
 template <class T>
 void pool_forward(PoolOp op, const PoolProblem& p, T* out, int64_t* indices, const T* in) {
   const int64_t plane = p.H * p.W, oplane = p.OH * p.OW;
+  // The output columns whose windows are inside the image (pool_row), when not adaptive.
+  const int64_t lo = p.adaptive ? p.OW : std::min(p.OW, (p.pw + p.sw - 1) / p.sw);
+  const int64_t last_start = p.W - 1 - (p.KW - 1) * p.dw + p.pw;  // the largest ow * sw that fits
+  const int64_t hi = p.adaptive || last_start < 0 ? lo : std::max(lo, std::min(p.OW, last_start / p.sw + 1));
   parallel_for(p.planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, plane)), [&](int64_t begin, int64_t end) {
     for (int64_t q = begin; q < end; ++q) {
       const T* x = in + q * plane;
-      for (int64_t oh = 0; oh < p.OH; ++oh)
-        for (int64_t ow = 0; ow < p.OW; ++ow) {
-          const int64_t o = q * oplane + oh * p.OW + ow;
-          out[o] = windows::pool_at(op, p, x, oh, ow, indices ? indices + o : nullptr);
-        }
+      if (p.adaptive && p.OH == 1 && p.OW == 1) {  // global average pooling: one vectorized sum
+        T sum = 0;
+#pragma omp simd reduction(+ : sum)
+        for (int64_t i = 0; i < plane; ++i) sum += x[i];
+        out[q] = sum / static_cast<T>(plane);
+        continue;
+      }
+      for (int64_t oh = 0; oh < p.OH; ++oh) {
+        T* o = out + q * oplane + oh * p.OW;
+        int64_t* idx = indices ? indices + q * oplane + oh * p.OW : nullptr;
+        if (hi > lo) pool_row(op, p, x, windows::pool_taps(p, oh, true), lo, hi, o + lo, idx ? idx + lo : nullptr);
+        for (int64_t ow = 0; ow < lo; ++ow) o[ow] = windows::pool_at(op, p, x, oh, ow, idx ? idx + ow : nullptr);
+        for (int64_t ow = hi; ow < p.OW; ++ow) o[ow] = windows::pool_at(op, p, x, oh, ow, idx ? idx + ow : nullptr);
+      }
     }
   });
 }
