@@ -92,20 +92,21 @@ template <class T>
 void im2col(const ConvProblem& p, int64_t Cg, const T* x, T* col) {
   for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
                                 int64_t ow0, int64_t ow1) {
-    T* dst = col + block;
-    std::fill(dst, dst + oh0 * p.OW, T(0));
-    // Plain loops rather than memcpy / fill per row: rows are short (8 long
-    // for a 12 x 12 image and a 5 x 5 kernel), a library call each would cost
-    // more than the copy.
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-      T* d = dst + oh * p.OW;
-      const T* s = x + (c * p.H + oh * p.sh + ih0) * p.W + off;
+    // Rows are short (8 long for a 12 x 12 image and a 5 x 5 kernel): plain
+    // loops rather than a library call per row, and the sizes in locals so
+    // that the stores into col need not reload them.
+    const int64_t OW = p.OW, sw = p.sw, src_step = p.sh * p.W;
+    T* d = col + block;
+    std::fill(d, d + oh0 * OW, T(0));
+    d += oh0 * OW;
+    const T* s = x + (c * p.H + oh0 * p.sh + ih0) * p.W + off;
+    for (int64_t oh = oh0; oh < oh1; ++oh, d += OW, s += src_step) {
       for (int64_t ow = 0; ow < ow0; ++ow) d[ow] = T(0);
-      if (p.sw == 1) for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow];
-      else for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow * p.sw];
-      for (int64_t ow = ow1; ow < p.OW; ++ow) d[ow] = T(0);
+      if (sw == 1) for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow];
+      else for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow * sw];
+      for (int64_t ow = ow1; ow < OW; ++ow) d[ow] = T(0);
     }
-    std::fill(dst + oh1 * p.OW, dst + p.OH * p.OW, T(0));
+    std::fill(d, col + block + p.OH * OW, T(0));
   });
 }
 
