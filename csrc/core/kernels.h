@@ -283,6 +283,45 @@ struct CosineProblem {
   void* db = nullptr;
 };
 
+// The tensors of a normalization: forward x -> y, saving the statistics
+// mean and invstd = 1 / sqrt(var + eps) (float64); backward dy -> dx and
+// (where not null) dweight, dbias. weight and bias may be null (1 and 0).
+struct NormOperands {
+  const void* x = nullptr;
+  const void* weight = nullptr;
+  const void* bias = nullptr;
+  void* y = nullptr;
+  double* mean = nullptr;
+  double* invstd = nullptr;
+  const void* dy = nullptr;
+  void* dx = nullptr;
+  void* dweight = nullptr;
+  void* dbias = nullptr;
+};
+
+// Batch norm over a contiguous (N, C, S) tensor (S: the product of the
+// spatial dims, 1 for (N, C)): each channel normalized by its statistics over
+// N x S elements; parameters and statistics have C entries. training: the
+// batch's mean and biased variance, and running_mean / running_var (the
+// input's dtype; or null) moved towards the batch's mean and unbiased
+// variance by `momentum`. Otherwise the running statistics normalize (and
+// are saved as mean / invstd). In training the backward's dx includes the
+// statistics' own dependence on x.
+struct BatchNormProblem : NormOperands {
+  int64_t N = 0, C = 0, S = 1;
+  bool training = true;
+  double eps = 1e-5, momentum = 0.1;
+  void* running_mean = nullptr;
+  void* running_var = nullptr;
+};
+
+// Layer norm of each row of a contiguous (rows, cols) matrix (cols: the
+// normalized trailing dims): parameters have cols entries, statistics rows.
+struct LayerNormProblem : NormOperands {
+  int64_t rows = 0, cols = 0;
+  double eps = 1e-5;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -331,6 +370,10 @@ struct KernelTable {
   void (*multi_margin_backward)(DType dt, const MarginProblem& p);
   void (*cosine_similarity)(DType dt, const CosineProblem& p);
   void (*cosine_similarity_backward)(DType dt, const CosineProblem& p);
+  void (*batch_norm)(DType dt, const BatchNormProblem& p);
+  void (*batch_norm_backward)(DType dt, const BatchNormProblem& p);
+  void (*layer_norm)(DType dt, const LayerNormProblem& p);
+  void (*layer_norm_backward)(DType dt, const LayerNormProblem& p);
 };
 
 }  // namespace dlcore
@@ -362,13 +405,18 @@ struct KernelTable {
   void multi_margin(DType, const MarginProblem&);                                               \
   void multi_margin_backward(DType, const MarginProblem&);                                      \
   void cosine_similarity(DType, const CosineProblem&);                                          \
-  void cosine_similarity_backward(DType, const CosineProblem&);
+  void cosine_similarity_backward(DType, const CosineProblem&);                                  \
+  void batch_norm(DType, const BatchNormProblem&);                                              \
+  void batch_norm_backward(DType, const BatchNormProblem&);                                     \
+  void layer_norm(DType, const LayerNormProblem&);                                              \
+  void layer_norm_backward(DType, const LayerNormProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
         pool2d_backward, activation, activation_backward, softmax, softmax_backward, cross_entropy,         \
         cross_entropy_backward, dropout, loss, loss_backward, multi_margin, multi_margin_backward,          \
-        cosine_similarity, cosine_similarity_backward                                                      \
+        cosine_similarity, cosine_similarity_backward, batch_norm, batch_norm_backward, layer_norm,        \
+        layer_norm_backward                                                                                \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

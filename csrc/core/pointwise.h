@@ -317,6 +317,24 @@ DL_HD_INLINE T loss_grad(T x, T t, T g, T a) {
   else return -Math::exp(t) * g;  // KLDivLogTarget
 }
 
+// ---- normalization -----------------------------------------------------------
+// A float64 mean as hi + lo in T: (x - hi) - lo keeps the digits of x - mean
+// that x - T(mean) would lose when the mean is large next to the spread.
+template <class T> struct SplitMean {
+  T hi, lo;
+  DL_HD explicit SplitMean(double m) : hi(static_cast<T>(m)), lo(static_cast<T>(m - static_cast<double>(hi))) {}
+  DL_HD T centered(T x) const { return (x - hi) - lo; }
+};
+
+// PyTorch's running statistics: moved towards the batch's mean and unbiased
+// variance (of M values) by momentum.
+template <class T>
+DL_HD void update_running(T& running_mean, T& running_var, double mean, double var, int64_t M, double momentum) {
+  const double unbiased = M > 1 ? var * static_cast<double>(M) / static_cast<double>(M - 1) : var;
+  running_mean = static_cast<T>((1 - momentum) * static_cast<double>(running_mean) + momentum * mean);
+  running_var = static_cast<T>((1 - momentum) * static_cast<double>(running_var) + momentum * unbiased);
+}
+
 // Run-time activation with explicit parameters, and with PyTorch's defaults.
 template <class Math, class T> DL_HD T activation(Activation act, T x, T a, T b) {
   switch (act) {

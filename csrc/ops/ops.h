@@ -179,6 +179,30 @@ Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double
 std::pair<Tensor, Tensor> cosine_similarity_backward(const Tensor& grad, const Tensor& x1, const Tensor& x2,
                                                      int64_t dim, double eps);
 
+// --- normalization (norm.cpp) -------------------------------------------------
+// Forward results: the output and the saved statistics (float64, per channel
+// for batch norm, per row for layer norm: mean and 1 / sqrt(var + eps)).
+struct NormResult {
+  Tensor y, mean, invstd;
+};
+struct NormGrads {
+  Tensor dx, dweight, dbias;
+};
+// Batch norm of (N, C) or (N, C, d1, ...) input over all dims but C. training:
+// batch statistics, and running_mean / running_var (if given; contiguous, (C,))
+// updated in place with momentum (the variance unbiased, as in PyTorch); else
+// the running statistics normalize.
+NormResult batch_norm(const Tensor& x, const std::optional<Tensor>& running_mean,
+                      const std::optional<Tensor>& running_var, const std::optional<Tensor>& weight,
+                      const std::optional<Tensor>& bias, bool training, double momentum, double eps);
+NormGrads batch_norm_backward(const Tensor& grad, const Tensor& x, const std::optional<Tensor>& weight,
+                              const Tensor& mean, const Tensor& invstd, bool training);
+// Layer norm over the trailing dims normalized_shape; weight and bias of that shape.
+NormResult layer_norm(const Tensor& x, const Shape& normalized_shape, const std::optional<Tensor>& weight,
+                      const std::optional<Tensor>& bias, double eps);
+NormGrads layer_norm_backward(const Tensor& grad, const Tensor& x, const Shape& normalized_shape,
+                              const std::optional<Tensor>& weight, const Tensor& mean, const Tensor& invstd);
+
 // --- dropout (dropout.cpp) ---------------------------------------------------
 // Inverted dropout: each element (channel: each (C, H, W) slice's H x W
 // plane of a 3-D or 4-D input) kept with probability 1 - p and scaled by

@@ -13,7 +13,7 @@ __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softp
            "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss",
            "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
            "binary_cross_entropy_with_logits", "multi_margin_loss", "kl_div", "cosine_similarity",
-           "cosine_proximity_loss", "l1_penalty", "l2_penalty", "dropout", "dropout2d",
+           "cosine_proximity_loss", "l1_penalty", "l2_penalty", "batch_norm", "layer_norm", "dropout", "dropout2d",
            "conv1d", "conv2d", "conv1d_backward_input", "conv1d_backward_weight", "conv2d_backward_input",
            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_backward"]
@@ -202,6 +202,33 @@ def l1_penalty(weight, lam=1.0):
 def l2_penalty(weight, lam=1.0):
     """lam * sum w^2 (its gradient: dlcore._C.l2_penalty_backward(w, lam) = 2 lam w)."""
     return _wrap(_C.l2_penalty(_t(weight), float(lam)))
+
+
+# ---- normalization ---------------------------------------------------------------
+
+def _opt(t, like):
+    return None if t is None else _as_tensor(t, like=like)._t
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalizes each channel (dim 1) of (N, C) or (N, C, d1, ...) input. training: by the batch's
+    statistics, updating running_mean / running_var in place (running = (1 - momentum) running +
+    momentum batch, the variance unbiased); else by the running statistics. The backward kernel is
+    dlcore._C.batch_norm_backward(grad, input, weight, mean, invstd, training) with the mean and
+    invstd that dlcore._C.batch_norm returns."""
+    x = _as_tensor(input)
+    y, _, _ = _C.batch_norm(x._t, _opt(running_mean, x), _opt(running_var, x), _opt(weight, x), _opt(bias, x),
+                            bool(training), float(momentum), float(eps))
+    return _wrap(y)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalizes over the trailing dims normalized_shape, then scales by weight and shifts by bias
+    (both of that shape, optional)."""
+    x = _as_tensor(input)
+    shape = [int(normalized_shape)] if isinstance(normalized_shape, numbers.Integral) else [int(d) for d in normalized_shape]
+    y, _, _ = _C.layer_norm(x._t, shape, _opt(weight, x), _opt(bias, x), float(eps))
+    return _wrap(y)
 
 
 # ---- dropout ------------------------------------------------------------------------
