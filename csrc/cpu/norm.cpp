@@ -5,7 +5,8 @@
 // (C, float64); layer norm, a contiguous (rows, cols) matrix, weight and bias
 // (cols,), saved mean / invstd (rows, float64).
 // Algorithm: batch norm gives channels to threads; each channel is walked as
-// N runs of S contiguous elements (`omp simd` per run). Layer norm gives rows
+// N runs of S contiguous elements (`omp simd` per run), or, for (N, C) input,
+// a block of channels is walked row by row with SIMD across the block. Layer norm gives rows
 // to threads (cpu/rows.h for_rows); its dweight / dbias give column blocks to
 // threads, each adding the rows in order. Every sum has one fixed order, so
 // results are the same for any thread count.
@@ -51,7 +52,29 @@ template <class T> T param_or(const void* p, int64_t i, T fallback) {
   return p ? static_cast<const T*>(p)[i] : fallback;
 }
 
-template <class T> void batch_norm_forward(const BatchNormProblem& p) {
+// A channel's normalization y = centered(x) * scale + shift, from its
+// statistics (training: the batch's, also moved into the running ones;
+// eval: the running ones), which are saved for the backward.
+template <class T> struct ChannelAffine {
+  pointwise::SplitMean<T> m;
+  T scale, shift;
+};
+template <class T> ChannelAffine<T> channel_affine(const BatchNormProblem& p, int64_t c, double mean, double var) {
+  if (p.training && p.running_mean)
+    pointwise::update_running(static_cast<T*>(p.running_mean)[c], static_cast<T*>(p.running_var)[c], mean, var,
+                              p.N * p.S, p.momentum);
+  const double invstd = 1.0 / std::sqrt(var + p.eps);
+  p.mean[c] = mean;
+  p.invstd[c] = invstd;
+  return {pointwise::SplitMean<T>(mean), static_cast<T>(invstd * static_cast<double>(param_or(p.weight, c, T(1)))),
+          param_or(p.bias, c, T(0))};
+}
+template <class T> double running(const void* stats, int64_t c) {
+  return static_cast<double>(static_cast<const T*>(stats)[c]);
+}
+
+// Channels whose values are runs of S > 1: a channel per thread at a time.
+template <class T> void batch_norm_forward_planes(const BatchNormProblem& p) {
   const int64_t N = p.N, C = p.C, S = p.S, M = N * S;
   parallel_for(C, std::max<int64_t>(1, kRowGrain / std::max<int64_t>(M, 1)), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
@@ -61,31 +84,85 @@ template <class T> void batch_norm_forward(const BatchNormProblem& p) {
       if (p.training) {
         mean = channel_sum(x, N, C, S) / static_cast<double>(M);
         var = channel_sq_dev(x, N, C, S, mean) / static_cast<double>(M);
-        if (p.running_mean) {
-          pointwise::update_running(static_cast<T*>(p.running_mean)[c], static_cast<T*>(p.running_var)[c], mean,
-                                    var, M, p.momentum);
-        }
       } else {
-        mean = static_cast<double>(static_cast<const T*>(p.running_mean)[c]);
-        var = static_cast<double>(static_cast<const T*>(p.running_var)[c]);
+        mean = running<T>(p.running_mean, c);
+        var = running<T>(p.running_var, c);
       }
-      const double invstd = 1.0 / std::sqrt(var + p.eps);
-      p.mean[c] = mean;
-      p.invstd[c] = invstd;
-      const pointwise::SplitMean<T> m(mean);
-      const T scale = static_cast<T>(invstd * static_cast<double>(param_or(p.weight, c, T(1))));
-      const T shift = param_or(p.bias, c, T(0));
+      const ChannelAffine<T> a = channel_affine<T>(p, c, mean, var);
       for (int64_t n = 0; n < N; ++n) {
         const T* xr = x + n * C * S;
         T* yr = y + n * C * S;
 #pragma omp simd
-        for (int64_t i = 0; i < S; ++i) yr[i] = m.centered(xr[i]) * scale + shift;
+        for (int64_t i = 0; i < S; ++i) yr[i] = a.m.centered(xr[i]) * a.scale + a.shift;
       }
     }
   });
 }
 
-template <class T> void batch_norm_backward_channels(const BatchNormProblem& p) {
+// (N, C) input (S = 1): a channel is a column, so each thread takes a block
+// of channels and walks the rows with SIMD across the block. Each channel's
+// sums still add its values in row order: the same results as above.
+constexpr int64_t kColumnGrain = 64;
+
+template <class T> void batch_norm_forward_columns(const BatchNormProblem& p) {
+  const int64_t N = p.N, C = p.C;
+  const T* x = static_cast<const T*>(p.x);
+  T* y = static_cast<T*>(p.y);
+  parallel_for(C, kColumnGrain, [&](int64_t b, int64_t e) {
+    const int64_t w = e - b;
+    std::vector<double> mean(static_cast<size_t>(w), 0.0), var(static_cast<size_t>(w), 0.0);
+    std::vector<T> hi(static_cast<size_t>(w)), lo(static_cast<size_t>(w)), scale(static_cast<size_t>(w)),
+        shift(static_cast<size_t>(w));
+    double* pm = mean.data();
+    double* pv = var.data();
+    if (p.training) {
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + n * C + b;
+#pragma omp simd
+        for (int64_t j = 0; j < w; ++j) pm[j] += static_cast<double>(xr[j]);
+      }
+      for (int64_t j = 0; j < w; ++j) pm[j] /= static_cast<double>(N);
+      for (int64_t n = 0; n < N; ++n) {
+        const T* xr = x + n * C + b;
+#pragma omp simd
+        for (int64_t j = 0; j < w; ++j) {
+          const double d = static_cast<double>(xr[j]) - pm[j];
+          pv[j] += d * d;
+        }
+      }
+      for (int64_t j = 0; j < w; ++j) pv[j] /= static_cast<double>(N);
+    } else {
+      for (int64_t j = 0; j < w; ++j) {
+        pm[j] = running<T>(p.running_mean, b + j);
+        pv[j] = running<T>(p.running_var, b + j);
+      }
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      const ChannelAffine<T> a = channel_affine<T>(p, b + j, pm[j], pv[j]);
+      hi[static_cast<size_t>(j)] = a.m.hi;
+      lo[static_cast<size_t>(j)] = a.m.lo;
+      scale[static_cast<size_t>(j)] = a.scale;
+      shift[static_cast<size_t>(j)] = a.shift;
+    }
+    const T* ph = hi.data();
+    const T* pl = lo.data();
+    const T* ps = scale.data();
+    const T* pb = shift.data();
+    for (int64_t n = 0; n < N; ++n) {
+      const T* xr = x + n * C + b;
+      T* yr = y + n * C + b;
+#pragma omp simd
+      for (int64_t j = 0; j < w; ++j) yr[j] = ((xr[j] - ph[j]) - pl[j]) * ps[j] + pb[j];
+    }
+  });
+}
+
+template <class T> void batch_norm_forward(const BatchNormProblem& p) {
+  if (p.S == 1) batch_norm_forward_columns<T>(p);
+  else batch_norm_forward_planes<T>(p);
+}
+
+template <class T> void batch_norm_backward_planes(const BatchNormProblem& p) {
   const int64_t N = p.N, C = p.C, S = p.S, M = N * S;
   parallel_for(C, std::max<int64_t>(1, kRowGrain / std::max<int64_t>(M, 1)), [&](int64_t b, int64_t e) {
     for (int64_t c = b; c < e; ++c) {
@@ -119,6 +196,62 @@ template <class T> void batch_norm_backward_channels(const BatchNormProblem& p) 
       }
     }
   });
+}
+
+template <class T> void batch_norm_backward_columns(const BatchNormProblem& p) {
+  const int64_t N = p.N, C = p.C;
+  const T* x = static_cast<const T*>(p.x);
+  const T* dy = static_cast<const T*>(p.dy);
+  T* dx = static_cast<T*>(p.dx);
+  parallel_for(C, kColumnGrain, [&](int64_t b, int64_t e) {
+    const int64_t w = e - b;
+    const size_t sw = static_cast<size_t>(w);
+    std::vector<double> sdy(sw, 0.0), sdyx(sw, 0.0);
+    std::vector<T> hi(sw), lo(sw), inv(sw), k(sw), a(sw), bq(sw);
+    for (int64_t j = 0; j < w; ++j) {
+      const pointwise::SplitMean<T> m(p.mean[b + j]);
+      hi[static_cast<size_t>(j)] = m.hi;
+      lo[static_cast<size_t>(j)] = m.lo;
+      inv[static_cast<size_t>(j)] = static_cast<T>(p.invstd[b + j]);
+    }
+    double* ps = sdy.data();
+    double* pq = sdyx.data();
+    const T* ph = hi.data();
+    const T* pl = lo.data();
+    const T* pi = inv.data();
+    for (int64_t n = 0; n < N; ++n) {
+      const T* xr = x + n * C + b;
+      const T* dr = dy + n * C + b;
+#pragma omp simd
+      for (int64_t j = 0; j < w; ++j) {
+        ps[j] += static_cast<double>(dr[j]);
+        pq[j] += static_cast<double>(dr[j]) * static_cast<double>(((xr[j] - ph[j]) - pl[j]) * pi[j]);
+      }
+    }
+    for (int64_t j = 0; j < w; ++j) {
+      const size_t u = static_cast<size_t>(j);
+      if (p.dweight) static_cast<T*>(p.dweight)[b + j] = static_cast<T>(pq[j]);
+      if (p.dbias) static_cast<T*>(p.dbias)[b + j] = static_cast<T>(ps[j]);
+      k[u] = static_cast<T>(p.invstd[b + j] * static_cast<double>(param_or(p.weight, b + j, T(1))));
+      a[u] = p.training ? static_cast<T>(ps[j] / static_cast<double>(N)) : T(0);
+      bq[u] = p.training ? static_cast<T>(pq[j] / static_cast<double>(N)) : T(0);
+    }
+    const T* pk = k.data();
+    const T* pa = a.data();
+    const T* pb = bq.data();
+    for (int64_t n = 0; n < N; ++n) {
+      const T* xr = x + n * C + b;
+      const T* dr = dy + n * C + b;
+      T* out = dx + n * C + b;
+#pragma omp simd
+      for (int64_t j = 0; j < w; ++j) out[j] = pk[j] * ((dr[j] - pa[j]) - ((xr[j] - ph[j]) - pl[j]) * pi[j] * pb[j]);
+    }
+  });
+}
+
+template <class T> void batch_norm_backward_channels(const BatchNormProblem& p) {
+  if (p.S == 1) batch_norm_backward_columns<T>(p);
+  else batch_norm_backward_planes<T>(p);
 }
 
 template <class T> void layer_norm_forward(const LayerNormProblem& p) {
