@@ -119,4 +119,14 @@ inline int row_blocks(int64_t rows, int64_t n) {
   return static_cast<int>(b < 1 ? 1 : (b > kMaxBlocks ? kMaxBlocks : b));
 }
 
+// Runs a (rows, n) problem's row kernel, instantiated for warps and for
+// blocks, with the geometry row_blocks picks.
+template <class Problem>
+void launch_rows(void (*warp_kernel)(Problem), void (*block_kernel)(Problem), const Problem& p, int64_t rows,
+                 int64_t n) {
+  auto kernel = n <= kWarpRowMax ? warp_kernel : block_kernel;
+  DL_LAUNCH(kernel, row_blocks(rows, n), kThreads, 0, current_stream(), p);
+  DL_CHECK_LAUNCH();
+}
+
 }  // namespace dlcore::cuda

@@ -136,14 +136,6 @@ __global__ void cross_entropy_backward_kernel(CrossEntropyProblem p, int64_t n) 
 }
 
 // Launches kernel<T, true> (a warp per row) or kernel<T, false> (a block per row).
-template <class Problem>
-void launch_rows(void (*warp_kernel)(Problem), void (*block_kernel)(Problem), const Problem& p, int64_t rows,
-                 int64_t n) {
-  auto kernel = n <= kWarpRowMax ? warp_kernel : block_kernel;
-  DL_LAUNCH(kernel, row_blocks(rows, n), kThreads, 0, current_stream(), p);
-  DL_CHECK_LAUNCH();
-}
-
 }  // namespace
 
 void softmax(DType dt, const SoftmaxProblem& p) {

@@ -38,3 +38,26 @@ def assert_close(got, ref, tol, what):
         i = int(np.argmax(err - tol))
         raise AssertionError(f"[{what}] {int(bad.sum())} of {err.size} out of tolerance; worst: got "
                              f"{got[fin][i]!r}, expected {ref[fin][i]!r}, |err| {err[i]:.3g} > tol {tol[i]:.3g}")
+
+
+def acc_err(n):
+    """Relative error of a float64 sum of n terms: ours (4 eps64 sqrt(n)) plus NumPy's pairwise
+    reference (eps64 (log2 n + 2))."""
+    e = float(np.finfo(np.float64).eps)
+    return 4 * e * np.sqrt(max(n, 1)) + e * (np.log2(max(n, 1)) + 2)
+
+
+def numeric_grad(fn, x, h=1e-5):
+    """d fn(x) / dx by central differences, one element at a time (fn returns a scalar objective)."""
+    g = np.zeros_like(x)
+    for i in np.ndindex(x.shape):
+        e = np.zeros_like(x)
+        e[i] = h
+        g[i] = (fn(x + e) - fn(x - e)) / (2 * h)
+    return g
+
+
+def fd_tolerance(f_abs, h, scale):
+    """Central differences of a function whose third derivative is bounded by `scale`: truncation
+    h^2 / 6 * scale plus rounding eps sum|f| / h, times 4."""
+    return 4 * (h * h / 6 * scale + eps(np.float64) * (f_abs + 1) / h)

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import backends
-from checks import K, assert_close, eps, tiny, wrap
+from checks import K, acc_err, assert_close, eps, fd_tolerance, numeric_grad, tiny, wrap
 import dlcore
 import dlcore.functional as F
 from dlcore import _C
@@ -21,12 +21,6 @@ from dlcore import _C
 T = backends.tensor
 N = backends.array
 FLOATS = (np.float32, np.float64)
-
-
-def acc_err(n):
-    """Relative error of a float64 sum of n terms: ours plus NumPy's reference."""
-    e = float(np.finfo(np.float64).eps)
-    return 4 * e * np.sqrt(max(n, 1)) + e * (np.log2(max(n, 1)) + 2)
 
 
 def ref_softmax(x, axis):
@@ -119,22 +113,6 @@ def test_softmax_backward(backend, rng, dtype, log, shape, dim):
         ref = p * (g64 - s)
         tol = K * eps(dtype) * p * (1 + d) * (np.abs(g64) + (np.abs(g64) * p).sum(axis=dim, keepdims=True))
     assert_close(got, ref, tol + K * tiny(dtype), "softmax backward")
-
-
-def fd_tolerance(f_abs, h, scale):
-    """Central differences of a function with |f'''| <= 1 (softmax, logsumexp) scaled by `scale`:
-    truncation h^2 / 6 plus rounding eps sum|f| / h, times 4."""
-    return 4 * (h * h / 6 * scale + eps(np.float64) * (f_abs + 1) / h)
-
-
-def numeric_grad(fn, x, h=1e-5):
-    """d sum(fn(x)) / dx by central differences, one element at a time (fn returns a scalar objective)."""
-    g = np.zeros_like(x)
-    for i in np.ndindex(x.shape):
-        e = np.zeros_like(x)
-        e[i] = h
-        g[i] = (fn(x + e) - fn(x - e)) / (2 * h)
-    return g
 
 
 @pytest.mark.parametrize("log", [False, True], ids=["softmax", "log_softmax"])

@@ -22,6 +22,8 @@ void init_gemm(py::module_& m);
 void init_conv(py::module_& m);
 void init_activation(py::module_& m);
 void init_softmax(py::module_& m);
+void init_loss(py::module_& m);
+void init_norm(py::module_& m);
 void init_dropout(py::module_& m);
 void init_factory(py::module_& m);
 void init_runtime(py::module_& m);

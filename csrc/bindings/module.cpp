@@ -42,6 +42,8 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_conv(m);
   bindings::init_activation(m);
   bindings::init_softmax(m);
+  bindings::init_loss(m);
+  bindings::init_norm(m);
   bindings::init_dropout(m);
   bindings::init_factory(m);
 }

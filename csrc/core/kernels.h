@@ -229,6 +229,100 @@ struct DropoutProblem {
   void* out = nullptr;
 };
 
+// The elementwise losses l(x, t) of an input x and a target t (their math:
+// pointwise::loss in core/pointwise.h). Parameter a: SmoothL1's beta (> 0;
+// beta = 0 is L1), Huber's delta. BCE takes probabilities x in [0, 1] (logs
+// clamped at -100, as in PyTorch), BCEWithLogits logits (stable for any x);
+// KLDiv's x holds log-probabilities and t probabilities (KLDivLogTarget:
+// log-probabilities). MSE and L1 against a zero target are the L2 and L1
+// penalties of regularizers.
+enum class Loss : uint8_t { MSE, L1, SmoothL1, Huber, BCE, BCEWithLogits, KLDiv, KLDivLogTarget };
+
+template <class F>
+void dispatch_op(Loss loss, F&& f) {
+  switch (loss) {
+#define DL_CASE(name) case Loss::name: return f(std::integral_constant<Loss, Loss::name>{});
+    DL_CASE(MSE) DL_CASE(L1) DL_CASE(SmoothL1) DL_CASE(Huber) DL_CASE(BCE) DL_CASE(BCEWithLogits) DL_CASE(KLDiv)
+    DL_CASE(KLDivLogTarget)
+#undef DL_CASE
+  }
+}
+
+// f(loss as an integral_constant, T{}) for a floating dtype.
+template <class F>
+void dispatch_loss(Loss loss, DType dt, F&& f) {
+  dispatch_op(loss, [&](auto op) { dispatch_floating(dt, [&](auto tag) { f(op, tag); }); });
+}
+
+// Multi-class hinge (the SVM loss; PyTorch's multi_margin_loss) of each row
+// of contiguous (rows, classes) scores x against an integer label y:
+// loss = sum over j != y of max(0, margin - x[y] + x[j])^power / classes,
+// power 1 or 2 (squared hinge). Backward: dx from grad (one value per row
+// when grad_per_row, else one for every row).
+struct MarginProblem {
+  int64_t rows = 0, classes = 0;
+  int power = 1;
+  double margin = 1;
+  const void* x = nullptr;
+  const int64_t* labels = nullptr;
+  void* loss = nullptr;
+  const void* grad = nullptr;
+  bool grad_per_row = false;
+  void* dx = nullptr;
+};
+
+// Cosine similarity of the rows of contiguous (rows, n) matrices a and b:
+// out = a.b / (max(|a|, eps) max(|b|, eps)). Backward: da, db from grad (rows,).
+struct CosineProblem {
+  int64_t rows = 0, n = 0;
+  double eps = 1e-8;
+  const void* a = nullptr;
+  const void* b = nullptr;
+  void* out = nullptr;
+  const void* grad = nullptr;
+  void* da = nullptr;
+  void* db = nullptr;
+};
+
+// The tensors of a normalization: forward x -> y, saving the statistics
+// mean and invstd = 1 / sqrt(var + eps) (float64); backward dy -> dx and
+// (where not null) dweight, dbias. weight and bias may be null (1 and 0).
+struct NormOperands {
+  const void* x = nullptr;
+  const void* weight = nullptr;
+  const void* bias = nullptr;
+  void* y = nullptr;
+  double* mean = nullptr;
+  double* invstd = nullptr;
+  const void* dy = nullptr;
+  void* dx = nullptr;
+  void* dweight = nullptr;
+  void* dbias = nullptr;
+};
+
+// Batch norm over a contiguous (N, C, S) tensor (S: the product of the
+// spatial dims, 1 for (N, C)): each channel normalized by its statistics over
+// N x S elements; parameters and statistics have C entries. training: the
+// batch's mean and biased variance, and running_mean / running_var (the
+// input's dtype; or null) moved towards the batch's mean and unbiased
+// variance by `momentum`. Otherwise the running statistics normalize (and
+// are saved as mean / invstd). In training the backward's dx includes the
+// statistics' own dependence on x.
+struct BatchNormProblem : NormOperands {
+  int64_t N = 0, C = 0, S = 1;
+  bool training = true;
+  double eps = 1e-5, momentum = 0.1;
+  void* running_mean = nullptr;
+  void* running_var = nullptr;
+};
+
+// Layer norm of each row of a contiguous (rows, cols) matrix (cols: the
+// normalized trailing dims): parameters have cols entries, statistics rows.
+struct LayerNormProblem : NormOperands {
+  int64_t rows = 0, cols = 0;
+  double eps = 1e-5;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -269,6 +363,18 @@ struct KernelTable {
   void (*cross_entropy)(DType dt, const CrossEntropyProblem& p);
   void (*cross_entropy_backward)(DType dt, const CrossEntropyProblem& p);
   void (*dropout)(DType dt, const DropoutProblem& p);
+  // loop operands: out, x, t; a = the loss's parameter.
+  void (*loss)(Loss loss, DType dt, const StridedLoop& loop, double a);
+  // loop operands: dx, x, t, g (g broadcast: one value, or one per element).
+  void (*loss_backward)(Loss loss, DType dt, const StridedLoop& loop, double a);
+  void (*multi_margin)(DType dt, const MarginProblem& p);
+  void (*multi_margin_backward)(DType dt, const MarginProblem& p);
+  void (*cosine_similarity)(DType dt, const CosineProblem& p);
+  void (*cosine_similarity_backward)(DType dt, const CosineProblem& p);
+  void (*batch_norm)(DType dt, const BatchNormProblem& p);
+  void (*batch_norm_backward)(DType dt, const BatchNormProblem& p);
+  void (*layer_norm)(DType dt, const LayerNormProblem& p);
+  void (*layer_norm_backward)(DType dt, const LayerNormProblem& p);
 };
 
 }  // namespace dlcore
@@ -294,12 +400,24 @@ struct KernelTable {
   void softmax_backward(DType, const SoftmaxProblem&);                                          \
   void cross_entropy(DType, const CrossEntropyProblem&);                                        \
   void cross_entropy_backward(DType, const CrossEntropyProblem&);                               \
-  void dropout(DType, const DropoutProblem&);
+  void dropout(DType, const DropoutProblem&);                                                    \
+  void loss(Loss, DType, const StridedLoop&, double);                                           \
+  void loss_backward(Loss, DType, const StridedLoop&, double);                                  \
+  void multi_margin(DType, const MarginProblem&);                                               \
+  void multi_margin_backward(DType, const MarginProblem&);                                      \
+  void cosine_similarity(DType, const CosineProblem&);                                          \
+  void cosine_similarity_backward(DType, const CosineProblem&);                                  \
+  void batch_norm(DType, const BatchNormProblem&);                                              \
+  void batch_norm_backward(DType, const BatchNormProblem&);                                     \
+  void layer_norm(DType, const LayerNormProblem&);                                              \
+  void layer_norm_backward(DType, const LayerNormProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
         pool2d_backward, activation, activation_backward, softmax, softmax_backward, cross_entropy,         \
-        cross_entropy_backward, dropout                                                                    \
+        cross_entropy_backward, dropout, loss, loss_backward, multi_margin, multi_margin_backward,          \
+        cosine_similarity, cosine_similarity_backward, batch_norm, batch_norm_backward, layer_norm,        \
+        layer_norm_backward                                                                                \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

@@ -264,6 +264,77 @@ DL_HD_INLINE T activation_param_grad(T dy, T x, T a) {
   }
 }
 
+// ---- elementwise losses ----------------------------------------------------
+// l(x, t) and dl/dx for the Loss kinds (core/kernels.h), a their parameter.
+// BCE clamps each log at -100 and its gradient's denominator x (1 - x) at
+// 1e-12, as PyTorch does; BCEWithLogits is max(x, 0) - x t + log1p(e^-|x|),
+// finite for any x; KLDiv is t log t - t x with 0 log 0 = 0.
+constexpr double kBceLogMin = -100, kBceGradEps = 1e-12;
+
+template <class T> DL_HD_INLINE T sign_of(T d) { return select_nan(d, d > T(0) ? T(1) : (d < T(0) ? T(-1) : T(0))); }
+
+template <Loss loss, class T, class Math>
+DL_HD_INLINE T loss_value(T x, T t, T a) {
+  if constexpr (loss == Loss::MSE) return (x - t) * (x - t);
+  else if constexpr (loss == Loss::L1) return Math::abs(x - t);
+  else if constexpr (loss == Loss::SmoothL1) {
+    const T d = Math::abs(x - t);
+    return d < a ? T(0.5) * d * d / a : d - T(0.5) * a;
+  }
+  else if constexpr (loss == Loss::Huber) {
+    const T d = Math::abs(x - t);
+    return d <= a ? T(0.5) * d * d : a * (d - T(0.5) * a);
+  }
+  else if constexpr (loss == Loss::BCE) {
+    const T lx = Math::log(x), l1x = Math::log1p(-x);
+    const T lo = T(kBceLogMin);
+    return -(t * select_nan(lx, lx > lo ? lx : lo) + (T(1) - t) * select_nan(l1x, l1x > lo ? l1x : lo));
+  }
+  else if constexpr (loss == Loss::BCEWithLogits)
+    return (x > T(0) ? x : T(0)) - x * t + Math::log1p(Math::exp(-Math::abs(x)));
+  else if constexpr (loss == Loss::KLDiv) return (t == T(0) ? T(0) : t * Math::log(t)) - t * x;
+  else return Math::exp(t) * (t - x);  // KLDivLogTarget
+}
+
+template <Loss loss, class T, class Math>
+DL_HD_INLINE T loss_grad(T x, T t, T g, T a) {
+  if constexpr (loss == Loss::MSE) return T(2) * (x - t) * g;
+  else if constexpr (loss == Loss::L1) return sign_of(x - t) * g;
+  else if constexpr (loss == Loss::SmoothL1) {
+    const T d = x - t;
+    return (Math::abs(d) < a ? d / a : sign_of(d)) * g;
+  }
+  else if constexpr (loss == Loss::Huber) {
+    const T d = x - t;
+    return (Math::abs(d) <= a ? d : a * sign_of(d)) * g;
+  }
+  else if constexpr (loss == Loss::BCE) {
+    const T den = x * (T(1) - x);
+    return (x - t) / (den > T(kBceGradEps) ? den : T(kBceGradEps)) * g;
+  }
+  else if constexpr (loss == Loss::BCEWithLogits) return (sigmoid<T, Math>(x) - t) * g;
+  else if constexpr (loss == Loss::KLDiv) return -t * g;
+  else return -Math::exp(t) * g;  // KLDivLogTarget
+}
+
+// ---- normalization -----------------------------------------------------------
+// A float64 mean as hi + lo in T: (x - hi) - lo keeps the digits of x - mean
+// that x - T(mean) would lose when the mean is large next to the spread.
+template <class T> struct SplitMean {
+  T hi, lo;
+  DL_HD explicit SplitMean(double m) : hi(static_cast<T>(m)), lo(static_cast<T>(m - static_cast<double>(hi))) {}
+  DL_HD T centered(T x) const { return (x - hi) - lo; }
+};
+
+// PyTorch's running statistics: moved towards the batch's mean and unbiased
+// variance (of M values) by momentum.
+template <class T>
+DL_HD void update_running(T& running_mean, T& running_var, double mean, double var, int64_t M, double momentum) {
+  const double unbiased = M > 1 ? var * static_cast<double>(M) / static_cast<double>(M - 1) : var;
+  running_mean = static_cast<T>((1 - momentum) * static_cast<double>(running_mean) + momentum * mean);
+  running_var = static_cast<T>((1 - momentum) * static_cast<double>(running_var) + momentum * unbiased);
+}
+
 // Run-time activation with explicit parameters, and with PyTorch's defaults.
 template <class Math, class T> DL_HD T activation(Activation act, T x, T a, T b) {
   switch (act) {

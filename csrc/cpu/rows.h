@@ -1,9 +1,10 @@
-// The inner rows of the CPU's elementwise kernels: a StridedLoop
-// (core/loop.h) split over the OpenMP threads, and per row a plain `omp simd`
+// The inner rows of the CPU's elementwise and row kernels: a StridedLoop
+// (core/loop.h) or a (rows, width) matrix split over the OpenMP threads, and per row a plain `omp simd`
 // loop when every operand is contiguous or a broadcast scalar (stride 0), a
 // strided scalar loop otherwise. Compiled per ISA with the kernel files that
 // include it, so the same loops become SSE2, AVX2 or AVX-512 code.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include "core/loop.h"
 #include "core/parallel.h"
@@ -15,6 +16,14 @@ constexpr int64_t kRowGrain = 32768;  // elements per thread worth a parallel re
 template <class RowFn>
 inline void run(const StridedLoop& loop, const RowFn& row) {
   parallel_for(loop.numel(), kRowGrain, [&](int64_t begin, int64_t end) { loop.for_each_row(begin, end, row); });
+}
+
+// f(r) for each row r of a (rows, width) problem, rows split over the threads.
+template <class F>
+inline void for_rows(int64_t rows, int64_t width, const F& f) {
+  parallel_for(rows, std::max<int64_t>(1, kRowGrain / std::max<int64_t>(width, 1)), [&](int64_t b, int64_t e) {
+    for (int64_t r = b; r < e; ++r) f(r);
+  });
 }
 
 // One row of `out[i] = f(a[i], b[i])`, specialised on the stride pattern.

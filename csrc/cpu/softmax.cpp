@@ -18,19 +18,11 @@
 #include "core/kernels.h"
 #include "core/parallel.h"
 #include "cpu/math.h"
+#include "cpu/rows.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
-
-constexpr int64_t kGrain = 32768;  // elements per thread worth a parallel region
-
-template <class F>
-void for_rows(int64_t rows, int64_t classes, const F& f) {
-  parallel_for(rows, std::max<int64_t>(1, kGrain / std::max<int64_t>(classes, 1)), [&](int64_t b, int64_t e) {
-    for (int64_t r = b; r < e; ++r) f(r);
-  });
-}
 
 // The max of a row; NaN entries are skipped here and poison the sum after.
 template <class T> T row_max(const T* x, int64_t n) {

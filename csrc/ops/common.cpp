@@ -1,6 +1,7 @@
 // Helpers shared by the ops: broadcasting, dim normalisation, device checks,
 // scalar promotion, and the construction of the StridedLoop kernels walk.
 #include <algorithm>
+#include <string>
 #include "core/backend.h"
 #include "core/cpu_dispatch.h"
 #include "core/pointwise.h"
@@ -44,6 +45,41 @@ void check_like(const char* op, const char* what, const Tensor& other, const cha
            " (the ", ref_name, "'s), got ", shape_str(other.shape));
   DL_CHECK(other.dtype == ref.dtype, TypeError, "[", op, "] expected ", what, " of dtype ", dtype_name(ref.dtype),
            " (the ", ref_name, "'s), got ", dtype_name(other.dtype));
+}
+
+// The permutation that moves dim d last, and back.
+static std::vector<int64_t> to_last(int d, int ndim) {
+  std::vector<int64_t> perm;
+  for (int i = 0; i < ndim; ++i) if (i != d) perm.push_back(i);
+  perm.push_back(d);
+  return perm;
+}
+static std::vector<int64_t> from_last(int d, int ndim) {
+  const std::vector<int64_t> perm = to_last(d, ndim);
+  std::vector<int64_t> inv(perm.size());
+  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
+  return inv;
+}
+
+Tensor moved_last(const Tensor& t, int d) {
+  return (t.ndim() == 0 || d == t.ndim() - 1) ? contiguous(t) : contiguous(permute(t, to_last(d, t.ndim())));
+}
+Tensor moved_back(const Tensor& t, int d) {
+  return (t.ndim() == 0 || d == t.ndim() - 1) ? t : contiguous(permute(t, from_last(d, t.ndim())));
+}
+
+void check_labels(const char* op, const Tensor& labels, int64_t classes, std::optional<int64_t> ignore_index) {
+  if (labels.numel() == 0) return;
+  Tensor masked = labels;
+  if (ignore_index) {
+    const Tensor valid = binary_scalar(BinaryOp::Ne, labels, Scalar::of_int(*ignore_index), false);
+    masked = where(valid, labels, to_device(scalar_tensor(Scalar::of_int(0), DType::Int64), labels.device()));
+  }
+  const int64_t lo = *to_device(amin(masked, std::nullopt, false), Device{}).data_as<int64_t>();
+  const int64_t hi = *to_device(amax(masked, std::nullopt, false), Device{}).data_as<int64_t>();
+  DL_CHECK(lo >= 0 && hi < classes, IndexError, "[", op, "] target ", lo < 0 ? lo : hi, " is out of bounds for ",
+           classes, " classes (expected 0 <= target < ", classes,
+           ignore_index ? ", or ignore_index " + std::to_string(*ignore_index) : std::string(), ")");
 }
 
 const KernelTable& kernels_for(const char* op, const Tensor& t) {

@@ -38,6 +38,14 @@ void check_floating(const char* op, const char* what, const Tensor& t);
 // `other` matches `ref` in device, shape and dtype (a gradient and what it
 // flows through): "[op] expected <what> of shape (2, 3) (the <ref_name>'s), got (3,)".
 void check_like(const char* op, const char* what, const Tensor& other, const char* ref_name, const Tensor& ref);
+// t contiguous with dim d moved last (a copy unless d is already last), and
+// back: moved_back(moved_last(t, d), d) has t's layout.
+Tensor moved_last(const Tensor& t, int d);
+Tensor moved_back(const Tensor& t, int d);
+// Every entry of int64 `labels` is a class index in [0, classes) or
+// ignore_index, read on the host before any kernel indexes with them:
+// "[op] target 4 is out of bounds for 4 classes (expected 0 <= target < 4)".
+void check_labels(const char* op, const Tensor& labels, int64_t classes, std::optional<int64_t> ignore_index);
 // The kernel table for the tensor's device (the CPU's ISA table, or the
 // registered CUDA backend's), or a clear error when the device has none.
 const KernelTable& kernels_for(const char* op, const Tensor& t);
@@ -153,6 +161,51 @@ std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& targe
                                         double smoothing, int64_t ignore_index, bool log_probs);
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
                               Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
+
+// --- losses (loss.cpp) -------------------------------------------------------
+// Elementwise losses of an input and a target of its shape (Loss, core/kernels.h);
+// a: smooth L1's beta, Huber's delta. The backward returns the input's gradient.
+const char* loss_name(Loss loss);
+Tensor loss(Loss loss, const Tensor& input, const Tensor& target, Reduction reduction, double a);
+Tensor loss_backward(Loss loss, const Tensor& grad, const Tensor& input, const Tensor& target, Reduction reduction,
+                     double a);
+// Regularizer penalties of a weight tensor: l1 ? lambda sum |w| : lambda sum w^2
+// (a 0-d tensor), and their gradient (w's shape).
+Tensor penalty(bool l1, const Tensor& w, double lambda);
+Tensor penalty_backward(bool l1, const Tensor& w, double lambda);
+// Multi-class (squared, power 2) hinge of scores (C,) or (N, C) against labels () or (N,).
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, double margin, Reduction reduction);
+Tensor multi_margin_loss_backward(const Tensor& grad, const Tensor& input, const Tensor& target, int power,
+                                  double margin, Reduction reduction);
+// Cosine similarity along dim of two tensors of one shape (the result drops
+// dim); the backward returns both inputs' gradients.
+Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double eps);
+std::pair<Tensor, Tensor> cosine_similarity_backward(const Tensor& grad, const Tensor& x1, const Tensor& x2,
+                                                     int64_t dim, double eps);
+
+// --- normalization (norm.cpp) -------------------------------------------------
+// Forward results: the output and the saved statistics (float64, per channel
+// for batch norm, per row for layer norm: mean and 1 / sqrt(var + eps)).
+struct NormResult {
+  Tensor y, mean, invstd;
+};
+struct NormGrads {
+  Tensor dx, dweight, dbias;
+};
+// Batch norm of (N, C) or (N, C, d1, ...) input over all dims but C. training:
+// batch statistics, and running_mean / running_var (if given; contiguous, (C,))
+// updated in place with momentum (the variance unbiased, as in PyTorch); else
+// the running statistics normalize.
+NormResult batch_norm(const Tensor& x, const std::optional<Tensor>& running_mean,
+                      const std::optional<Tensor>& running_var, const std::optional<Tensor>& weight,
+                      const std::optional<Tensor>& bias, bool training, double momentum, double eps);
+NormGrads batch_norm_backward(const Tensor& grad, const Tensor& x, const std::optional<Tensor>& weight,
+                              const Tensor& mean, const Tensor& invstd, bool training);
+// Layer norm over the trailing dims normalized_shape; weight and bias of that shape.
+NormResult layer_norm(const Tensor& x, const Shape& normalized_shape, const std::optional<Tensor>& weight,
+                      const std::optional<Tensor>& bias, double eps);
+NormGrads layer_norm_backward(const Tensor& grad, const Tensor& x, const Shape& normalized_shape,
+                              const std::optional<Tensor>& weight, const Tensor& mean, const Tensor& invstd);
 
 // --- dropout (dropout.cpp) ---------------------------------------------------
 // Inverted dropout: each element (channel: each (C, H, W) slice's H x W

@@ -12,27 +12,6 @@ namespace dlcore::ops {
 
 namespace {
 
-// The permutation that moves dim d last, and back.
-std::vector<int64_t> to_last(int d, int ndim) {
-  std::vector<int64_t> perm;
-  for (int i = 0; i < ndim; ++i) if (i != d) perm.push_back(i);
-  perm.push_back(d);
-  return perm;
-}
-std::vector<int64_t> from_last(int d, int ndim) {
-  const std::vector<int64_t> perm = to_last(d, ndim);
-  std::vector<int64_t> inv(perm.size());
-  for (size_t i = 0; i < perm.size(); ++i) inv[static_cast<size_t>(perm[i])] = static_cast<int64_t>(i);
-  return inv;
-}
-
-Tensor moved_last(const Tensor& t, int d) {
-  return (t.ndim() == 0 || d == t.ndim() - 1) ? contiguous(t) : contiguous(permute(t, to_last(d, t.ndim())));
-}
-Tensor moved_back(const Tensor& t, int d) {
-  return (t.ndim() == 0 || d == t.ndim() - 1) ? t : contiguous(permute(t, from_last(d, t.ndim())));
-}
-
 // The (rows, classes) view of class scores: the class dim (1, or 0 for
 // unbatched (C,) input) moved last.
 struct ClassLayout {
@@ -57,19 +36,6 @@ bool is_labels(const char* op, const Tensor& target, bool log_probs) {
   DL_CHECK(!log_probs || !is_floating(target.dtype), TypeError, "[", op,
            "] expected integer class labels (int64 or int32), got ", dtype_name(target.dtype));
   return !is_floating(target.dtype);
-}
-
-// Every label is a class index or ignore_index: read on the host through two
-// reductions, so that no kernel ever indexes out of bounds.
-void check_labels(const char* op, const Tensor& labels, int64_t classes, int64_t ignore_index) {
-  if (labels.numel() == 0) return;
-  const Tensor valid = binary_scalar(BinaryOp::Ne, labels, Scalar::of_int(ignore_index), false);
-  const Tensor zero = to_device(scalar_tensor(Scalar::of_int(0), DType::Int64), labels.device());
-  const Tensor masked = where(valid, labels, zero);
-  const int64_t lo = *to_device(amin(masked, std::nullopt, false), Device{}).data_as<int64_t>();
-  const int64_t hi = *to_device(amax(masked, std::nullopt, false), Device{}).data_as<int64_t>();
-  DL_CHECK(lo >= 0 && hi < classes, IndexError, "[", op, "] target ", lo < 0 ? lo : hi, " is out of bounds for ",
-           classes, " classes (expected 0 <= target < ", classes, ", or ignore_index ", ignore_index, ")");
 }
 
 Shape stats_shape(const ClassLayout& l) {

@@ -1,5 +1,5 @@
 """Neural-network functions with torch.nn.functional's names and signatures:
-activations, softmax and losses, dropout, convolution and pooling. Each is one
+activations, softmax and losses (and the L1 / L2 regularizer penalties), dropout, convolution and pooling. Each is one
 call of a kernel through the op layer (dlcore._C); the backward kernels are
 dlcore._C.<name>_backward(...) -- for convolution and pooling, whose backward
 takes the layer's geometry, also the functions *_backward* here -- which the
@@ -10,7 +10,10 @@ from . import _C
 from .tensor import Tensor, _as_tensor, _wrap
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
-           "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss", "dropout", "dropout2d",
+           "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss",
+           "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "binary_cross_entropy",
+           "binary_cross_entropy_with_logits", "multi_margin_loss", "kl_div", "cosine_similarity",
+           "cosine_proximity_loss", "l1_penalty", "l2_penalty", "batch_norm", "layer_norm", "dropout", "dropout2d",
            "conv1d", "conv2d", "conv1d_backward_input", "conv1d_backward_weight", "conv2d_backward_input",
            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_backward"]
@@ -115,6 +118,117 @@ def nll_loss(input, target, *, ignore_index=-100, reduction="mean"):
     """-input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g. log_softmax's."""
     x = _as_tensor(input)
     return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index)))
+
+
+# ---- losses on an input and a target of its shape ----------------------------
+
+def _pair(input, target):
+    x = _as_tensor(input)
+    return x._t, _as_tensor(target, like=x)._t
+
+
+def mse_loss(input, target, reduction="mean"):
+    """(input - target)^2, reduced by 'mean', 'sum' or 'none'."""
+    return _wrap(_C.mse_loss(*_pair(input, target), reduction))
+
+
+def l1_loss(input, target, reduction="mean"):
+    return _wrap(_C.l1_loss(*_pair(input, target), reduction))
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is L1."""
+    return _wrap(_C.smooth_l1_loss(*_pair(input, target), reduction, float(beta)))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0):
+    """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)."""
+    return _wrap(_C.huber_loss(*_pair(input, target), reduction, float(delta)))
+
+
+def binary_cross_entropy(input, target, reduction="mean"):
+    """-(t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100."""
+    return _wrap(_C.binary_cross_entropy(*_pair(input, target), reduction))
+
+
+def binary_cross_entropy_with_logits(input, target, reduction="mean"):
+    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow for any value."""
+    return _wrap(_C.binary_cross_entropy_with_logits(*_pair(input, target), reduction))
+
+
+def kl_div(input, target, reduction="mean", log_target=False):
+    """KL(target || exp(input)) per element: target (log target - input), input log-probabilities;
+    target probabilities, or log-probabilities with log_target. 'batchmean' divides the sum by the
+    batch size (input.shape[0]), which is the mathematical KL divergence per sample."""
+    x, t = _pair(input, target)
+    fn = _C.kl_div_log_target if log_target else _C.kl_div
+    if reduction != "batchmean":
+        return _wrap(fn(x, t, reduction))
+    batch = x.shape[0] if len(x.shape) > 0 else 1
+    return _wrap(fn(x, t, "sum")) / batch
+
+
+# ---- losses on class scores and on pairs of rows -------------------------------------
+
+def multi_margin_loss(input, target, p=1, margin=1.0, reduction="mean"):
+    """The multi-class hinge (SVM) loss: sum over j != y of max(0, margin - x[y] + x[j])^p / C for
+    scores (C,) or (N, C) and integer labels y; p = 2 is the squared hinge."""
+    x = _as_tensor(input)
+    return _wrap(_C.multi_margin_loss(x._t, _as_tensor(target, like=x)._t, int(p), float(margin), reduction))
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """x1 . x2 / (max(|x1|, eps) max(|x2|, eps)) along dim."""
+    return _wrap(_C.cosine_similarity(*_pair(x1, x2), int(dim), float(eps)))
+
+
+def cosine_proximity_loss(x1, x2, dim=1, eps=1e-8, reduction="mean"):
+    """The cosine proximity loss 1 - cosine_similarity(x1, x2), reduced by 'mean', 'sum' or 'none'."""
+    loss = 1 - cosine_similarity(x1, x2, dim, eps)
+    if reduction == "none":
+        return loss
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"[cosine_proximity_loss] reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return loss.sum() if reduction == "sum" else loss.mean()
+
+
+# ---- regularizer penalties ---------------------------------------------------------
+
+def l1_penalty(weight, lam=1.0):
+    """lam * sum |w| (its gradient: dlcore._C.l1_penalty_backward(w, lam) = lam sign(w))."""
+    return _wrap(_C.l1_penalty(_t(weight), float(lam)))
+
+
+def l2_penalty(weight, lam=1.0):
+    """lam * sum w^2 (its gradient: dlcore._C.l2_penalty_backward(w, lam) = 2 lam w)."""
+    return _wrap(_C.l2_penalty(_t(weight), float(lam)))
+
+
+# ---- normalization ---------------------------------------------------------------
+
+def _opt(t, like):
+    return None if t is None else _as_tensor(t, like=like)._t
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
+    """Normalizes each channel (dim 1) of (N, C) or (N, C, d1, ...) input. training: by the batch's
+    statistics, updating running_mean / running_var in place (running = (1 - momentum) running +
+    momentum batch, the variance unbiased); else by the running statistics. The backward kernel is
+    dlcore._C.batch_norm_backward(grad, input, weight, mean, invstd, training) with the mean and
+    invstd that dlcore._C.batch_norm returns."""
+    x = _as_tensor(input)
+    y, _, _ = _C.batch_norm(x._t, _opt(running_mean, x), _opt(running_var, x), _opt(weight, x), _opt(bias, x),
+                            bool(training), float(momentum), float(eps))
+    return _wrap(y)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalizes over the trailing dims normalized_shape, then scales by weight and shifts by bias
+    (both of that shape, optional)."""
+    x = _as_tensor(input)
+    shape = [int(normalized_shape)] if isinstance(normalized_shape, numbers.Integral) else [int(d) for d in normalized_shape]
+    y, _, _ = _C.layer_norm(x._t, shape, _opt(weight, x), _opt(bias, x), float(eps))
+    return _wrap(y)
 
 
 # ---- dropout ------------------------------------------------------------------------

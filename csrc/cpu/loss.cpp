@@ -1,0 +1,154 @@
+// Loss kernels, forward and backward: the elementwise losses (MSE, L1,
+// smooth L1, Huber, binary cross-entropy on probabilities and on logits, KL
+// divergence; MSE / L1 against zero are the L2 / L1 penalties), the
+// multi-class hinge and squared hinge, and the cosine similarity of rows.
+//
+// Shapes: elementwise, a StridedLoop over the input's shape (forward
+// operands out, x, t; backward dx, x, t, g with g one value or one per
+// element); hinge, contiguous (rows, classes) scores and (rows,) labels;
+// cosine, contiguous (rows, n) matrices a and b.
+// Algorithm: the elementwise rows of cpu/rows.h with the loss a template
+// parameter; the row kernels give rows to threads and make `omp simd`
+// passes over each (hinge: the margins' sum, then the gradient; cosine: the
+// three dot products a.b, a.a, b.b in one pass).
+// Numerics: the formulas of core/pointwise.h (shared with CUDA); row sums
+// accumulate in float64, in a fixed order per row (the same for any thread
+// count); NaN propagates through every loss and gradient.
+#include <cmath>
+#include "core/kernels.h"
+#include "core/pointwise.h"
+#include "cpu/math.h"
+#include "cpu/rows.h"
+
+namespace dlcore::cpu::DLCORE_ISA {
+
+namespace {
+
+// max(0, z)^power and its derivative, NaN kept.
+template <class T> inline T hinge(T z, int power) {
+  const T h = pointwise::select_nan(z, z > T(0) ? z : T(0));
+  return power == 2 ? h * h : h;
+}
+template <class T> inline T hinge_grad(T z, int power) {
+  return pointwise::select_nan(z, z > T(0) ? (power == 2 ? T(2) * z : T(1)) : T(0));
+}
+
+template <class T> void margin_forward(const MarginProblem& p) {
+  const int64_t C = p.classes;
+  const T margin = static_cast<T>(p.margin);
+  for_rows(p.rows, C, [&](int64_t r) {
+    const T* x = static_cast<const T*>(p.x) + r * C;
+    const int64_t y = p.labels[r];
+    const T xy = x[y];
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < C; ++j) s += j == y ? 0.0 : static_cast<double>(hinge(margin - xy + x[j], p.power));
+    static_cast<T*>(p.loss)[r] = static_cast<T>(s / static_cast<double>(C));
+  });
+}
+
+template <class T> void margin_backward(const MarginProblem& p) {
+  const int64_t C = p.classes;
+  const T margin = static_cast<T>(p.margin);
+  const T* grad = static_cast<const T*>(p.grad);
+  for_rows(p.rows, C, [&](int64_t r) {
+    const T* x = static_cast<const T*>(p.x) + r * C;
+    T* dx = static_cast<T*>(p.dx) + r * C;
+    const int64_t y = p.labels[r];
+    const T xy = x[y], g = grad[p.grad_per_row ? r : 0] / static_cast<T>(C);
+    double s = 0;
+#pragma omp simd reduction(+ : s)
+    for (int64_t j = 0; j < C; ++j) {
+      const T d = j == y ? T(0) : hinge_grad(margin - xy + x[j], p.power) * g;
+      dx[j] = d;
+      s += static_cast<double>(d);
+    }
+    dx[y] = static_cast<T>(-s);
+  });
+}
+
+// The row's a.b, a.a, b.b in float64.
+template <class T> inline void dots(const T* a, const T* b, int64_t n, double& ab, double& aa, double& bb) {
+  double sab = 0, saa = 0, sbb = 0;
+#pragma omp simd reduction(+ : sab, saa, sbb)
+  for (int64_t i = 0; i < n; ++i) {
+    const double u = static_cast<double>(a[i]), v = static_cast<double>(b[i]);
+    sab += u * v;
+    saa += u * u;
+    sbb += v * v;
+  }
+  ab = sab; aa = saa; bb = sbb;
+}
+
+template <class T> void cosine_forward(const CosineProblem& p) {
+  for_rows(p.rows, p.n, [&](int64_t r) {
+    double ab, aa, bb;
+    dots(static_cast<const T*>(p.a) + r * p.n, static_cast<const T*>(p.b) + r * p.n, p.n, ab, aa, bb);
+    static_cast<T*>(p.out)[r] = static_cast<T>(ab / (std::fmax(std::sqrt(aa), p.eps) * std::fmax(std::sqrt(bb), p.eps)));
+  });
+}
+
+// With da = max(|a|, eps), db = max(|b|, eps), cos = a.b / (da db):
+// d cos / d a = b / (da db) - cos a / |a|^2 where |a| > eps (else the norm is
+// the constant eps and only the first term remains); likewise for b.
+template <class T> void cosine_backward(const CosineProblem& p) {
+  const T* grad = static_cast<const T*>(p.grad);
+  for_rows(p.rows, p.n, [&](int64_t r) {
+    const T* a = static_cast<const T*>(p.a) + r * p.n;
+    const T* b = static_cast<const T*>(p.b) + r * p.n;
+    double ab, aa, bb;
+    dots(a, b, p.n, ab, aa, bb);
+    const double na = std::sqrt(aa), nb = std::sqrt(bb), den = std::fmax(na, p.eps) * std::fmax(nb, p.eps);
+    const double g = static_cast<double>(grad[r]), cos = ab / den;
+    const T cross = static_cast<T>(g / den);
+    const T self_a = static_cast<T>(na > p.eps ? g * cos / aa : 0.0);
+    const T self_b = static_cast<T>(nb > p.eps ? g * cos / bb : 0.0);
+    T* da = static_cast<T*>(p.da) + r * p.n;
+    T* db = static_cast<T*>(p.db) + r * p.n;
+#pragma omp simd
+    for (int64_t i = 0; i < p.n; ++i) {
+      da[i] = cross * b[i] - self_a * a[i];
+      db[i] = cross * a[i] - self_b * b[i];
+    }
+  });
+}
+
+// The elementwise losses: l(x, t) into out, or dl/dx * g into dx.
+template <bool kBackward>
+void elementwise(Loss kind, DType dt, const StridedLoop& loop, double a) {
+  dispatch_loss(kind, dt, [&](auto op, auto tag) {
+    using T = decltype(tag);
+    constexpr Loss L = decltype(op)::value;
+    const T pa = static_cast<T>(a);
+    run(loop, [pa](char* const* p, const int64_t* s, int64_t n) {
+      if constexpr (kBackward)
+        ternary_row<T>(p, s, n, [pa](T x, T t, T g) { return pointwise::loss_grad<L, T, SimdMath>(x, t, g, pa); });
+      else
+        binary_row<T, T, T>(p, s, n, [pa](T x, T t) { return pointwise::loss_value<L, T, SimdMath>(x, t, pa); });
+    });
+  });
+}
+
+}  // namespace
+
+void loss(Loss kind, DType dt, const StridedLoop& loop, double a) { elementwise<false>(kind, dt, loop, a); }
+
+void loss_backward(Loss kind, DType dt, const StridedLoop& loop, double a) { elementwise<true>(kind, dt, loop, a); }
+
+void multi_margin(DType dt, const MarginProblem& p) {
+  dispatch_floating(dt, [&](auto tag) { margin_forward<decltype(tag)>(p); });
+}
+
+void multi_margin_backward(DType dt, const MarginProblem& p) {
+  dispatch_floating(dt, [&](auto tag) { margin_backward<decltype(tag)>(p); });
+}
+
+void cosine_similarity(DType dt, const CosineProblem& p) {
+  dispatch_floating(dt, [&](auto tag) { cosine_forward<decltype(tag)>(p); });
+}
+
+void cosine_similarity_backward(DType dt, const CosineProblem& p) {
+  dispatch_floating(dt, [&](auto tag) { cosine_backward<decltype(tag)>(p); });
+}
+
+}  // namespace dlcore::cpu::DLCORE_ISA
