@@ -20,7 +20,6 @@
 // not depend on timing. Numerics: float accumulation in the GEMM (error grows
 // like CKK * eps, or OHW * N * eps for the weight gradient).
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <vector>
 #include "core/parallel.h"

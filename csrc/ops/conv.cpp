@@ -69,8 +69,7 @@ Shape output_shape(const ConvProblem& p, size_t nd) {
 }
 
 void check_float(const char* op, const Tensor& a, const char* what, const Tensor& ref) {
-  DL_CHECK(is_floating(a.dtype), TypeError, "[", op, "] expected a float32 or float64 ", what, ", got ",
-           dtype_name(a.dtype));
+  check_floating(op, what, a);
   DL_CHECK(a.dtype == ref.dtype, TypeError, "[", op, "] expected ", what, " of dtype ", dtype_name(ref.dtype),
            " (the input's), got ", dtype_name(a.dtype));
   check_same_device(op, ref, a);

@@ -14,11 +14,6 @@ void check_input(const char* op, const Shape& x) {
            "] expected an input of non-zero height and width, got ", shape_str(x));
 }
 
-void check_float(const char* op, const Tensor& t, const char* what) {
-  DL_CHECK(is_floating(t.dtype), TypeError, "[", op, "] expected a float32 or float64 ", what, ", got ",
-           dtype_name(t.dtype));
-}
-
 PoolProblem make_problem(const char* op, const Shape& x, const PoolArgs& a, bool is_max) {
   check_input(op, x);
   for (const auto* v : {&a.kernel, &a.stride, &a.padding, &a.dilation})
@@ -61,7 +56,7 @@ Shape with_plane(const Shape& x, int64_t oh, int64_t ow) {
 }
 
 Tensor forward(const char* op, PoolOp kind, const Tensor& x, const PoolProblem& p, Tensor* indices) {
-  check_float(op, x, "input");
+  check_floating(op, "input", x);
   const KernelTable& k = kernels_for(op, x);
   const Shape shape = with_plane(x.shape, p.OH, p.OW);
   Tensor out = Tensor::empty(shape, x.dtype, x.device());
@@ -75,7 +70,7 @@ Tensor forward(const char* op, PoolOp kind, const Tensor& x, const PoolProblem& 
 
 Tensor backward(const char* op, PoolOp kind, const Tensor& grad_out, const Tensor* indices, const Shape& input_shape,
                 const PoolProblem& p) {
-  check_float(op, grad_out, "grad_output");
+  check_floating(op, "grad_output", grad_out);
   const Shape want = with_plane(input_shape, p.OH, p.OW);
   DL_CHECK(grad_out.shape == want, ValueError, "[", op, "] expected grad_output of shape ", shape_str(want), ", got ",
            shape_str(grad_out.shape));
