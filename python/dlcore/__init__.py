@@ -11,6 +11,7 @@ from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import cuda
 from . import functional
 from . import nn
+from . import data
 
 __version__ = "0.1.0"
 
@@ -37,5 +38,5 @@ def set_cpu_isa(name):
 
 
 __all__ = ["DType", "Device", "bool_", "device", "dtype", "float32", "float64", "int32", "int64", "cuda", "functional",
-           "autograd", "nn", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "autograd", "nn", "data", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "set_num_threads", "get_num_threads", "cpu_info", "set_cpu_isa"] + list(_tensor_all) + list(_functions_all)
