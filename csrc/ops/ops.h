@@ -242,6 +242,9 @@ void manual_seed(uint64_t seed);
 // blocks [offset, offset + ceil(n / 2)) of that seed are the caller's.
 std::pair<uint64_t, uint64_t> reserve_random(int64_t n);
 uint64_t initial_seed();
+// The whole generator state, (seed, offset), to save with a checkpoint and restore.
+std::pair<uint64_t, uint64_t> rng_state();
+void set_rng_state(uint64_t seed, uint64_t offset);
 
 }  // namespace ops
 }  // namespace dlcore

@@ -12,6 +12,9 @@ from . import cuda
 from . import functional
 from . import nn
 from . import data
+from . import optim
+from .checkpoint import load_checkpoint, save_checkpoint
+from .training import evaluate, fit, plot_history, predict
 
 __version__ = "0.1.0"
 
@@ -38,5 +41,6 @@ def set_cpu_isa(name):
 
 
 __all__ = ["DType", "Device", "bool_", "device", "dtype", "float32", "float64", "int32", "int64", "cuda", "functional",
-           "autograd", "nn", "data", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+           "autograd", "nn", "data", "optim", "fit", "evaluate", "predict", "plot_history", "save_checkpoint",
+           "load_checkpoint", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "set_num_threads", "get_num_threads", "cpu_info", "set_cpu_isa"] + list(_tensor_all) + list(_functions_all)

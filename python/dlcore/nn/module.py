@@ -263,6 +263,28 @@ class Module:
                 t.copy_(v.to(device=t.device, dtype=t.dtype))
         return missing, unexpected
 
+    # ---- Keras' way of training -------------------------------------------------------------------
+    def compile(self, optimizer="adam", loss="cross_entropy", metrics=("accuracy",), lr=None):
+        """Chooses the optimizer (an Optimizer, or "sgd", "adam", ... with lr), the loss (a function
+        or a name) and the metrics for fit() and evaluate()."""
+        from ..training import compile_module
+        return compile_module(self, optimizer, loss, metrics, lr)
+
+    def fit(self, x, y=None, batch_size=32, epochs=1, validation_data=None, validation_split=0.0, shuffle=True,
+            callbacks=(), verbose=True, seed=0, initial_epoch=0):
+        """Keras' fit: x and y arrays or tensors (or x a DataLoader); returns the History."""
+        from ..training import fit_module
+        return fit_module(self, x, y, batch_size, epochs, validation_data, validation_split, shuffle, callbacks,
+                          verbose, seed, initial_epoch)
+
+    def evaluate(self, x, y=None, batch_size=256):
+        from ..training import evaluate_module
+        return evaluate_module(self, x, y, batch_size)
+
+    def predict(self, x, batch_size=256):
+        from ..training import predict
+        return predict(self, x, batch_size)
+
     # ---- printing ------------------------------------------------------------------------------
     def extra_repr(self):
         return ""
