@@ -366,7 +366,9 @@ class Tensor:
 
     def permute(self, *dims):
         dims = _shape_arg(dims)
-        inverse = list(np.argsort([d % max(self.ndim, 1) for d in dims]))
+        inverse = [0] * len(dims)
+        for i, d in enumerate(dims):
+            inverse[d % len(dims)] = i
         return _op("permute", _C.permute(self._t, dims), (self,), lambda g: _C.permute(g, inverse))
 
     def transpose(self, dim0, dim1):
@@ -702,6 +704,9 @@ _BINARY = {name: (getattr(_C, name), getattr(_C, name + "_scalar")) for name in 
 
 def _binary(name, a, b):
     fn, fn_scalar = _BINARY[name]
+    if isinstance(a, Tensor) and isinstance(b, Tensor) and not (
+            _mode.enabled and (a._requires_grad or b._requires_grad) and name in _DIFFERENTIABLE):
+        return _wrap(fn(a._t, b._t))  # the common case first: two tensors, nothing to record
     if isinstance(a, Tensor) and _is_scalar(b):
         out = fn_scalar(a._t, _py_scalar(b), False)
     elif isinstance(b, Tensor) and _is_scalar(a):
@@ -1011,13 +1016,14 @@ def linear(x, weight, bias=None, activation=None):
     output), then dx = g @ weight, dweight = g^T @ x (over all leading dims), dbias = sum of g."""
     act = activation or "identity"
     inputs = (x, weight, bias)
+    xt, wt = x._t, weight._t
+    bt = None if bias is None else bias._t
     if not needs_grad(*inputs):
-        return _wrap(_C.gemm(x._t, weight.T._t, None, 1.0, 0.0, None if bias is None else bias._t, False, act))
+        return _wrap(_C.gemm(xt, _C.transpose(wt, 0, 1), None, 1.0, 0.0, bt, False, act))
     if act not in _OUTPUT_GRAD_ACTIVATIONS:
         from . import functional
         return functional.activation(linear(x, weight, bias), act)
-    xt, wt = x._t, weight._t
-    out = _C.gemm(xt, weight.T._t, None, 1.0, 0.0, None if bias is None else bias._t, False, act)
+    out = _C.gemm(xt, _C.transpose(wt, 0, 1), None, 1.0, 0.0, bt, False, act)
     act_backward = _OUTPUT_GRAD_ACTIVATIONS[act]
 
     def backward(g):
