@@ -32,19 +32,19 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     max_norm, norm_type = float(max_norm), float(norm_type)
     if not max_norm >= 0 or not (norm_type > 0):
         raise ValueError(f"[clip_grad_norm_] expected max_norm >= 0 and norm_type > 0, got {max_norm}, {norm_type}")
-    total = None
+    groups = list(_grads_by_device(parameters).values())
+    if not groups:
+        return _wrap(_C.full([], 0.0, _C.dtype_from_name("float32"), _C.Device("cpu")))
     with no_grad():
-        for grads in _grads_by_device(parameters).values():
-            norm = _wrap(_C.grad_norm(grads, norm_type))
-            _C.clip_norm_(grads, norm._t, max_norm)
-            total = norm if total is None else _combine(total, norm.to(total.device), norm_type)
-    return total if total is not None else _wrap(_C.full([], 0.0, _C.dtype_from_name("float32"), _C.Device("cpu")))
-
-
-def _combine(a, b, p):
-    if math.isinf(p):
-        return a.maximum(b)
-    return (a ** p + b ** p) ** (1 / p)
+        norms = [_wrap(_C.grad_norm(grads, norm_type)) for grads in groups]
+        total = norms[0]
+        for n in norms[1:]:  # parameters on several devices or of several dtypes: one global norm
+            n = n.to(device=total.device, dtype=total.dtype)
+            total = total.maximum(n) if math.isinf(norm_type) else (total ** norm_type + n ** norm_type) ** (1 / norm_type)
+        for grads in groups:
+            # the scale kernel computes min(1, max_norm / (norm + 1e-6)) on the device: no readback
+            _C.scale_(grads, total.to(grads[0].device)._t if len(groups) > 1 else total._t, max_norm)
+    return total
 
 
 def clip_grad_value_(parameters, clip_value):
