@@ -398,6 +398,17 @@ def test_bad_lists(backend):
         _C.rmsprop_step(ok["params"], ok["grads"], ok["m"], [], [], 0.1, 0.9, 1e-8, 0.0, 0.0, True)
 
 
+def test_a_tensor_is_updated_once_per_call(backend):
+    p, g = _lists([(3,), (4,)]), _lists([(3,), (4,)])
+    with pytest.raises(ValueError, match=r"\[sgd_step\] params\[1\] is the same tensor as params\[0\]"):
+        _C.sgd_step([p[0], p[0]], g, [], 0.1, 0.0, 0.0, 0.0, False, True)
+    with pytest.raises(ValueError, match=r"\[adam_step\] exp_avg_sqs\[1\] is the same tensor as exp_avgs\[1\]"):
+        m = _lists([(3,), (4,)])
+        adam(p, g, m, _lists([(3,)]) + [m[1]])
+    # Gradients are only read: one tensor may be a parameter and its own gradient.
+    _C.sgd_step(p, p, [], 0.1, 0.0, 0.0, 0.0, False, True)
+
+
 def test_in_place_operands_must_be_contiguous(backend):
     p = T(np.zeros((4, 3), np.float32)).T
     g = T(np.zeros((3, 4), np.float32))

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <deque>
 #include <string>
+#include <unordered_map>
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -70,6 +71,11 @@ class ListArgs {
         t = &keep_.back();
       }
       entries_[k].data[slot] = t->data();
+      if (in_place && t->numel() > 0) {  // two updates of one element would race
+        const auto [at, fresh] = updated_.emplace(t->data(), item(name, k));
+        DL_CHECK(fresh, ValueError, "[", op_, "] ", item(name, k), " is the same tensor as ", at->second,
+                 " (each tensor is updated once per call)");
+      }
     }
     next_ = slot + 1;
   }
@@ -79,6 +85,7 @@ class ListArgs {
   const TensorVec& first_;
   std::vector<ListTensor> entries_;
   std::deque<Tensor> keep_;  // stable addresses
+  std::unordered_map<const void*, std::string> updated_;
   int next_ = 0;
 };
 
