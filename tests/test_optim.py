@@ -1,7 +1,9 @@
 """Fused optimizer steps and gradient clipping over lists of tensors (dlcore._C.sgd_step,
 adagrad_step, rmsprop_step, adadelta_step, adam_step, grad_norm, scale_, clip_value_) on every
 backend, against NumPy float64 implementations of PyTorch's formulas run for many steps, and
-against torch.optim (foreach=False) when PyTorch is installed.
+against torch.optim (foreach=False) when PyTorch is installed; then the dlcore.optim classes on
+top of them (torch.optim step for step, param groups, state_dict, bad hyper-parameters), the
+clipping helpers and the weight constraints.
 
 Lists mix awkward sizes: 1, primes, zero-size tensors, sizes that are not multiples of the SIMD
 width or of the kernels' chunks (8192 elements), and many small tensors next to a large one.
@@ -466,3 +468,123 @@ def test_bad_hyper_parameters():
         _C.scale_(g, T(np.ones(2, np.float32))._t)
     with pytest.raises(ValueError, match=r"\[scale_\] expected max_norm >= 0"):
         _C.scale_(g, 1.0, -1.0)
+
+
+# ---- the optimizer classes ----------------------------------------------------------------------
+
+CLASSES = {  # name -> (dlcore constructor, torch constructor), the same hyper-parameters
+    "sgd": (lambda p: dlcore.optim.SGD(p, lr=0.1), lambda p: torch.optim.SGD(p, lr=0.1)),
+    "sgd_momentum_wd": (lambda p: dlcore.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01),
+                        lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, dampening=0.1, weight_decay=0.01)),
+    "nesterov": (lambda p: dlcore.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True),
+                 lambda p: torch.optim.SGD(p, lr=0.05, momentum=0.9, nesterov=True)),
+    "adagrad": (lambda p: dlcore.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01,
+                                               initial_accumulator_value=0.1),
+                lambda p: torch.optim.Adagrad(p, lr=0.1, lr_decay=0.01, weight_decay=0.01,
+                                              initial_accumulator_value=0.1)),
+    "rmsprop_centered_momentum": (lambda p: dlcore.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True),
+                                  lambda p: torch.optim.RMSprop(p, lr=0.01, momentum=0.5, centered=True)),
+    "adadelta": (lambda p: dlcore.optim.Adadelta(p, lr=1.0, weight_decay=0.01),
+                 lambda p: torch.optim.Adadelta(p, lr=1.0, weight_decay=0.01)),
+    "adam_amsgrad": (lambda p: dlcore.optim.Adam(p, lr=0.01, weight_decay=0.01, amsgrad=True),
+                     lambda p: torch.optim.Adam(p, lr=0.01, weight_decay=0.01, amsgrad=True)),
+    "adamw": (lambda p: dlcore.optim.AdamW(p, lr=0.01), lambda p: torch.optim.AdamW(p, lr=0.01)),
+}
+
+
+@pytest.mark.parametrize("name", sorted(CLASSES))
+def test_optimizer_classes_follow_torch(name):
+    torch = pytest.importorskip("torch")
+    make_dl, make_torch = CLASSES[name]
+    rng = np.random.default_rng(3)
+    shapes = [(7, 5), (5,), (1,), (33,)]
+    init = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+    dl = [dlcore.nn.Parameter(dlcore.tensor(a)) for a in init]
+    tp = [torch.nn.Parameter(torch.from_numpy(a.copy())) for a in init]
+    o_dl, o_t = make_dl(dl), make_torch(tp)
+    for step in range(15):
+        grads = [rng.standard_normal(s).astype(np.float32) for s in shapes]
+        for p, q, g in zip(dl, tp, grads):
+            p.grad = dlcore.tensor(g)
+            q.grad = torch.from_numpy(g.copy())
+        o_dl.step()
+        o_t.step()
+    for p, q in zip(dl, tp):
+        np.testing.assert_allclose(p.detach().numpy(), q.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+
+
+def test_optimizer_groups_state_dict_and_errors():
+    pytest.importorskip("torch")
+    a, b = dlcore.nn.Parameter(dlcore.ones(3)), dlcore.nn.Parameter(dlcore.ones(2))
+    opt = dlcore.optim.SGD([{"params": [a], "lr": 0.5}, {"params": [b]}], lr=0.1, momentum=0.9)
+    for _ in range(3):
+        a.grad, b.grad = dlcore.ones(3), dlcore.ones(2)
+        opt.step()
+    state = opt.state_dict()
+    a2, b2 = dlcore.nn.Parameter(a.detach().clone()), dlcore.nn.Parameter(b.detach().clone())
+    opt2 = dlcore.optim.SGD([{"params": [a2], "lr": 0.5}, {"params": [b2]}], lr=0.1, momentum=0.9)
+    opt2.load_state_dict(state)
+    for o, (p, q) in ((opt, (a, b)), (opt2, (a2, b2))):
+        p.grad, q.grad = dlcore.ones(3), dlcore.ones(2)
+        o.step()
+    np.testing.assert_array_equal(a.detach().numpy(), a2.detach().numpy())
+    np.testing.assert_array_equal(b.detach().numpy(), b2.detach().numpy())
+    assert a.detach().numpy()[0] < b.detach().numpy()[0]  # group 0 moved faster (lr 0.5)
+    opt.zero_grad()
+    assert a.grad is None
+    with pytest.raises(ValueError, match=r"\[Adam\] expected lr >= 0"):
+        dlcore.optim.Adam([a], lr=-1)
+    with pytest.raises(ValueError, match=r"\[SGD\] Nesterov momentum needs momentum > 0"):
+        dlcore.optim.SGD([a], nesterov=True)
+    with pytest.raises(ValueError, match="more than one group"):
+        dlcore.optim.SGD([{"params": [a]}, {"params": [a]}])
+    with pytest.raises(ValueError, match="empty parameter list"):
+        dlcore.optim.SGD([])
+
+
+@pytest.mark.skipif(not dlcore.cuda.is_available(), reason="no cuda device")
+def test_optimizer_on_cuda_matches_cpu():
+    rng = np.random.default_rng(4)
+    init, grads = rng.standard_normal((9, 4)).astype(np.float32), rng.standard_normal((5, 9, 4)).astype(np.float32)
+    out = []
+    for device in ("cpu", "cuda"):
+        p = dlcore.nn.Parameter(dlcore.tensor(init, device=device))
+        opt = dlcore.optim.Adam([p], lr=0.01)
+        for g in grads:
+            p.grad = dlcore.tensor(g, device=device)
+            opt.step()
+        out.append(p.detach().cpu().numpy())
+    np.testing.assert_allclose(out[1], out[0], rtol=1e-6, atol=1e-7)
+
+
+def test_clip_grad_norm_and_value_follow_torch():
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(5)
+    grads = [rng.standard_normal(s).astype(np.float32) * 3 for s in [(4, 3), (7,), (1,)]]
+    for norm_type in (2.0, 1.0, float("inf")):
+        dl = [dlcore.nn.Parameter(dlcore.zeros(*g.shape)) for g in grads]
+        tp = [torch.nn.Parameter(torch.zeros(g.shape)) for g in grads]
+        for p, q, g in zip(dl, tp, grads):
+            p.grad, q.grad = dlcore.tensor(g), torch.from_numpy(g.copy())
+        total = dlcore.optim.clip_grad_norm_(dl, 1.5, norm_type)
+        ref = torch.nn.utils.clip_grad_norm_(tp, 1.5, norm_type)
+        assert total.item() == pytest.approx(ref.item(), rel=1e-5)
+        for p, q in zip(dl, tp):
+            np.testing.assert_allclose(p.grad.numpy(), q.grad.numpy(), rtol=1e-5, atol=1e-7)
+    p = dlcore.nn.Parameter(dlcore.zeros(5))
+    p.grad = dlcore.tensor([-3.0, -0.5, 0.0, 0.5, 3.0])
+    dlcore.optim.clip_grad_value_([p], 1.0)
+    assert p.grad.tolist() == [-1.0, -0.5, 0.0, 0.5, 1.0]
+
+
+def test_weight_constraints_after_the_step():
+    w = dlcore.nn.Parameter(dlcore.tensor([[3.0, 4.0], [0.3, 0.4], [-1.0, 2.0]]))
+    opt = dlcore.optim.SGD([{"params": [w], "constraint": dlcore.optim.MaxNorm(1.0)}], lr=0.0)
+    w.grad = dlcore.zeros(3, 2)
+    opt.step()
+    norms = np.linalg.norm(w.detach().numpy(), axis=1)
+    np.testing.assert_allclose(norms, [1.0, 0.5, 1.0], rtol=1e-5)
+    dlcore.optim.UnitNorm()(w)
+    np.testing.assert_allclose(np.linalg.norm(w.detach().numpy(), axis=1), 1.0, rtol=1e-5)
+    dlcore.optim.NonNeg()(w)
+    assert (w.detach().numpy() >= 0).all()

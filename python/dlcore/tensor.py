@@ -707,7 +707,9 @@ def _binary(name, a, b):
     if isinstance(a, Tensor) and isinstance(b, Tensor) and not (
             _mode.enabled and (a._requires_grad or b._requires_grad) and name in _DIFFERENTIABLE):
         return _wrap(fn(a._t, b._t))  # the common case first: two tensors, nothing to record
-    if isinstance(a, Tensor) and _is_scalar(b):
+    if isinstance(a, Tensor) and isinstance(b, Tensor):
+        out = fn(a._t, b._t)
+    elif isinstance(a, Tensor) and _is_scalar(b):
         out = fn_scalar(a._t, _py_scalar(b), False)
     elif isinstance(b, Tensor) and _is_scalar(a):
         out = fn_scalar(b._t, _py_scalar(a), True)

@@ -78,7 +78,7 @@ def random_split(dataset, lengths, seed=0):
     order = np.random.default_rng(seed).permutation(n)
     parts, start = [], 0
     for s in sizes:
-        idx = np.sort(order[start:start + s])
+        idx = order[start:start + s]
         start += s
         if isinstance(dataset, TensorDataset):
             parts.append(TensorDataset(*(a[idx] for a in dataset.arrays)))

@@ -53,7 +53,7 @@ def loaders(args, flatten, transform=None):
         train = data.TensorDataset(*(a[:args.limit] for a in train.arrays))
     dlcore.manual_seed(args.seed)
     return (data.DataLoader(train, args.batch_size, shuffle=True, seed=args.seed, transform=transform,
-                            device=args.device, prefetch=2),
+                            device=args.device, prefetch=0),
             data.DataLoader(test, 1000, device=args.device), name)
 
 

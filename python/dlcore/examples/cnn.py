@@ -14,9 +14,9 @@ def classic_cnn():
 
 
 def main(argv=None):
-    args = _common.parser(__doc__, epochs=3, lr=0.01).parse_args(argv)
+    args = _common.parser(__doc__, epochs=3, lr=2e-3).parse_args(argv)
     model = classic_cnn()
-    return _common.train(model, optim.SGD(model.parameters(), lr=args.lr, momentum=0.5), args, flatten=False,
+    return _common.train(model, optim.Adam(model.parameters(), lr=args.lr), args, flatten=False,
                          title="classic CNN")[1]
 
 

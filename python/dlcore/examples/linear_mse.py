@@ -1,5 +1,5 @@
 """A linear classifier y = W x + b trained with the mean squared error against one-hot targets
-(the course notes' first classifier), by plain SGD."""
+(the course notes' first classifier), by SGD with momentum."""
 import dlcore
 from dlcore import data, nn, optim
 
@@ -7,14 +7,14 @@ from . import _common
 
 
 def main(argv=None):
-    args = _common.parser(__doc__, epochs=5, lr=0.1).parse_args(argv)
+    args = _common.parser(__doc__, epochs=5, lr=0.05).parse_args(argv)
     train, test, name = _common.load(args, flatten=True)
     if args.limit:
         train = data.TensorDataset(*(a[:args.limit] for a in train.arrays))
     one_hot = lambda ds: data.TensorDataset(ds.arrays[0], _common.one_hot(ds.arrays[1]))  # noqa: E731
     dlcore.manual_seed(args.seed)
     model = nn.Linear(784, 10).to(args.device)
-    history = dlcore.fit(model, "mse", optim.SGD(model.parameters(), lr=args.lr),
+    history = dlcore.fit(model, "mse", optim.SGD(model.parameters(), lr=args.lr, momentum=0.9),
                          data.DataLoader(one_hot(train), args.batch_size, shuffle=True, seed=args.seed,
                                          device=args.device),
                          args.epochs, val_loader=data.DataLoader(one_hot(test), 1000, device=args.device),
