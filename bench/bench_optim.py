@@ -18,7 +18,8 @@ foreach=True, and with fused=True where this PyTorch build has the CPU kernel. E
 result is checked against torch.optim's before timing (the same first step from the same state).
 
 GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
-the same thread count (the best of a 64 MiB copy by dlcore and by torch). dl/x is a time ratio:
+the same thread count (the best of a 64 MiB copy into an existing buffer by dlcore, NumPy and
+torch). dl/x is a time ratio:
 < 1 means dlcore is faster. Timing, thread pinning and the noise gate are bench/_timing.py's.
 """
 import os
@@ -99,13 +100,15 @@ def build(kind, shapes, rng):
 
 
 def bandwidth(n, threads, min_time, rounds):
-    """The best GB/s of a copy of n float32 by dlcore and by torch, per thread count."""
+    """The best GB/s of a copy of n float32 into an existing buffer (no page faults of a fresh
+    one) by dlcore, NumPy and torch, per thread count."""
     a = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
-    da = dlcore.tensor(a)
-    fns = {"dlcore": lambda: da.clone()}
+    out = np.empty_like(a)
+    da, dout = dlcore.tensor(a), dlcore.tensor(out)
+    fns = {"dlcore": lambda: _C.copy_into(dout._t, da._t), "numpy": lambda: np.copyto(out, a)}
     if torch is not None:
-        ta = torch.from_numpy(a).clone()
-        fns["torch"] = lambda: ta.clone()
+        ta, tout = torch.from_numpy(a).clone(), torch.empty(n)
+        fns["torch"] = lambda: tout.copy_(ta)
     res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
     return {t: max(8 * n / res[(c, t)].median / 1e9 for c in fns) for t in threads}
 
