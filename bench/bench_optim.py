@@ -18,7 +18,9 @@ foreach=True, and with fused=True where this PyTorch build has the CPU kernel. E
 result is checked against torch.optim's before timing (the same first step from the same state).
 
 GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
-the same thread count (the best of a 64 MiB copy by dlcore and by torch). dl/x is a time ratio:
+the same thread count: the best of x *= 1 in place on 64 MiB by dlcore, NumPy and torch (each
+element read and written once, as in a step; a copy to another buffer would also read every
+destination line before writing it, traffic its GB/s leaves out). dl/x is a time ratio:
 < 1 means dlcore is faster. Timing, thread pinning and the noise gate are bench/_timing.py's.
 """
 import os
@@ -99,13 +101,15 @@ def build(kind, shapes, rng):
 
 
 def bandwidth(n, threads, min_time, rounds):
-    """The best GB/s of a copy of n float32 by dlcore and by torch, per thread count."""
+    """The best GB/s of x *= 1 in place over n float32 by dlcore (scale_), NumPy and torch, per
+    thread count: a read and a write of every element, like an optimizer step's (a copy to
+    another buffer would also read each destination line before writing it, uncounted)."""
     a = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
     da = dlcore.tensor(a)
-    fns = {"dlcore": lambda: da.clone()}
+    fns = {"dlcore": lambda: _C.scale_([da._t], 1.0), "numpy": lambda: np.multiply(a, np.float32(1), out=a)}
     if torch is not None:
-        ta = torch.from_numpy(a).clone()
-        fns["torch"] = lambda: ta.clone()
+        ta = torch.from_numpy(a.copy())
+        fns["torch"] = lambda: ta.mul_(1.0)
     res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
     return {t: max(8 * n / res[(c, t)].median / 1e9 for c in fns) for t in threads}
 

@@ -282,7 +282,7 @@ def test_grad_norm(backend, rng, sizes, p, dtype):
     assert_close(N(wrap(out)), ref, tol, f"grad_norm p={p}")
 
 
-def test_grad_norm_is_the_same_for_any_thread_count(threads, rng):
+def test_grad_norm_is_the_same_for_any_thread_count(rng):
     arrays = [rng.standard_normal(s).astype(np.float32) for s in SIZES["many-small"] + [(100003,)]]
     values = [float(N(wrap(_C.grad_norm([T(a)._t for a in arrays], p)))) for p in (2.0, 1.0, math.inf)]
     previous = dlcore.get_num_threads()
