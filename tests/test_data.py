@@ -204,6 +204,12 @@ def test_mnist_5k():
     assert x.shape == (5000, 784) and set(np.unique(y)) == set(range(10)) and x.max() == 1
 
 
+def test_digits():
+    pytest.importorskip("sklearn")
+    x, y = data.digits(flatten=True).arrays
+    assert x.shape == (1797, 64) and x.max() == 1 and set(np.unique(y)) == set(range(10))
+
+
 # ---- DataLoader ------------------------------------------------------------------------------
 
 def _toy(n=10):

@@ -174,6 +174,15 @@ def test_checkpoint_loading_refuses_foreign_and_pickled_files(tmp_path):
         dlcore.load_checkpoint(tmp_path / "model.npz", model, optim.SGD(model.parameters()))
 
 
+def test_safetensors_checkpoint_when_installed(tmp_path):
+    pytest.importorskip("safetensors")
+    model = nn.Linear(3, 2)
+    dlcore.save_checkpoint(tmp_path / "m.safetensors", model)
+    other = nn.Linear(3, 2)
+    dlcore.load_checkpoint(tmp_path / "m.safetensors", other)
+    np.testing.assert_array_equal(other.weight.detach().numpy(), model.weight.detach().numpy())
+
+
 def test_keras_compile_fit_evaluate_predict():
     x, y = _blobs()
     model = _model(p=0.0)
