@@ -7,7 +7,8 @@ and PyTorch in the same run and against this machine's own limits.
 (from a source tree: PYTHONPATH=python python bench). Families: machine (the FMA peak of each
 thread count and the memory bandwidth, which the other rows are measured against), gemm, conv,
 pool, pointwise (activations, softmax + cross-entropy, batch norm), elementwise, reduce, optim,
-recurrent, train (training steps of the intro networks and per-op overhead); default: all.
+recurrent, train (training steps of the intro networks and per-op overhead), variants (each
+kernel's textbook version beside the optimized one: what the optimizations bought); default: all.
 
 Each family is the cases() of bench/bench_<family>.py, run by bench/_timing.py: every result is
 checked against NumPy before it is timed, every contender is pinned to the same thread count
@@ -27,7 +28,8 @@ import _timing as T  # noqa: E402
 
 import dlcore  # noqa: E402
 
-FAMILIES = ["machine", "gemm", "conv", "pool", "pointwise", "elementwise", "reduce", "optim", "recurrent", "train"]
+FAMILIES = ["machine", "gemm", "conv", "pool", "pointwise", "elementwise", "reduce", "optim", "recurrent", "train",
+            "variants"]
 
 
 def machine_limits(threads, quick):
@@ -85,7 +87,7 @@ def run(args):
         out = []
         for r in rows:
             d = {k: r.get(k) for k in ("name", "shape", "nbytes", "flops", "threads")}
-            for c in T.CONTENDERS:
+            for c in dict.fromkeys(T.available_contenders([r]) + ["numpy", "torch"]):
                 d[c] = r[c].median if r.get(c) is not None else None
             d["pct_of_limit"] = percent_of_limit(r, limits)
             out.append(d)

@@ -444,8 +444,10 @@ def as_numpy(x):
     return np.asarray(x)
 
 
-def available_contenders():
-    return [c for c in CONTENDERS if c != "torch" or torch is not None]
+def available_contenders(rows=()):
+    """dlcore, then its other variants found in rows ("dlcore naive", ...), NumPy, torch if importable."""
+    variants = sorted({k for r in rows for k in r if k.startswith("dlcore ")})
+    return ["dlcore"] + variants + [c for c in CONTENDERS[1:] if c != "torch" or torch is not None]
 
 
 def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr):
@@ -464,7 +466,7 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
         for t in threads:
             row = {"name": case["name"], "shape": case["shape"], "nbytes": case.get("nbytes"),
                    "flops": case.get("flops"), "threads": t}
-            for c in CONTENDERS:
+            for c in CONTENDERS + tuple(sorted({c for c, _ in res} - set(CONTENDERS))):
                 row[c] = res.get((c, t))
             rows.append(row)
         if log:
@@ -475,7 +477,7 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
 def report(rows, title, json_path=None, extra=None):
     """Prints one table per thread count and optionally dumps everything as JSON."""
     threads = sorted({r["threads"] for r in rows})
-    conts = available_contenders()
+    conts = available_contenders(rows)
     # Compute-bound families give their cases flops (GF/s), the others nbytes (GB/s).
     per_flop = any(r.get("flops") for r in rows)
     unit, amount = ("GF/s", "flops") if per_flop else ("GB/s", "nbytes")
@@ -501,7 +503,7 @@ def report(rows, title, json_path=None, extra=None):
         out = []
         for r in rows:
             d = {k: r[k] for k in ("name", "shape", "nbytes", "flops", "threads")}
-            for c in CONTENDERS:
+            for c in available_contenders([r]):
                 d[c] = r[c].to_dict() if r.get(c) is not None else None
             out.append(d)
         payload = {"title": title, "rows": out,
