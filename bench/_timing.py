@@ -331,11 +331,11 @@ def fmt_time(s):
     return f"{s:.3g} s"
 
 
-def fmt_rate(amount, s):
-    """Bytes or flops per second, in G/s."""
+def fmt_rate(amount, s, scale=1e9):
+    """Bytes or flops per second in G/s (or, with scale 1, items per second)."""
     if s is None or not amount:
         return "-"
-    g = amount / s / 1e9
+    g = amount / s / scale
     return f"{g:.3g}" if g < 100 else f"{g:.0f}"
 
 
@@ -465,7 +465,7 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
         gc.collect()
         for t in threads:
             row = {"name": case["name"], "shape": case["shape"], "nbytes": case.get("nbytes"),
-                   "flops": case.get("flops"), "threads": t}
+                   "flops": case.get("flops"), "images": case.get("images"), "threads": t}
             for c in CONTENDERS + tuple(sorted({c for c, _ in res} - set(CONTENDERS))):
                 row[c] = res.get((c, t))
             rows.append(row)
@@ -479,8 +479,12 @@ def report(rows, title, json_path=None, extra=None):
     threads = sorted({r["threads"] for r in rows})
     conts = available_contenders(rows)
     # Compute-bound families give their cases flops (GF/s), the others nbytes (GB/s).
-    per_flop = any(r.get("flops") for r in rows)
-    unit, amount = ("GF/s", "flops") if per_flop else ("GB/s", "nbytes")
+    if any(r.get("flops") for r in rows):
+        unit, amount, scale = "GF/s", "flops", 1e9
+    elif any(r.get("nbytes") for r in rows):
+        unit, amount, scale = "GB/s", "nbytes", 1e9
+    else:  # whole training steps: images per second
+        unit, amount, scale = "img/s", "images", 1.0
     headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} {unit}" for c in conts] + \
               ["dl/np"] + (["dl/torch"] if "torch" in conts else [])
     for t in threads:
@@ -492,7 +496,7 @@ def report(rows, title, json_path=None, extra=None):
             flag = {c: ("!" if r.get(c) is not None and 2 * r[c].forced > len(r[c].samples) else "")
                     for c in conts}
             table.append([r["name"], r["shape"]] + [fmt_time(med[c]) + flag[c] for c in conts] +
-                         [fmt_rate(r[amount], med[c]) for c in conts] +
+                         [fmt_rate(r.get(amount), med[c], scale) for c in conts] +
                          [fmt_ratio(med["dlcore"], med["numpy"])] +
                          ([fmt_ratio(med["dlcore"], med["torch"])] if "torch" in conts else []))
         print_table(headers, table, title=f"{title} -- {t} thread{'s' if t > 1 else ''} "

@@ -256,8 +256,7 @@ def _accumulate_leaf(leaf, g, wrap):
         # gradient on unchanged): .grad gets memory of its own, since it accumulates in place.
         leaf.grad = wrap(_C.clone(g))
     else:
-        with no_grad():
-            leaf.grad.copy_(wrap(_C.add(leaf.grad._t, g)))
+        _C.copy_into(leaf.grad._t, _C.add(leaf.grad._t, g))
 
 
 def _root_grads(tensors, grad_tensors, op):
