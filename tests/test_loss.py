@@ -363,8 +363,11 @@ def test_cosine_gradcheck(backend, rng):
 
 def test_errors(backend):
     x = T(np.zeros((3, 4), np.float32))
-    with pytest.raises(ValueError, match=r"\[mse_loss\] expected target of shape \(3, 4\) \(the input's\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"\[mse_loss\] shapes \(3, 4\) and \(3,\) cannot be broadcast together"):
         F.mse_loss(x, T(np.zeros(3, np.float32)))
+    with pytest.raises(ValueError, match=r"\[binary_cross_entropy_with_logits\] expected target of shape \(3, 4\) "
+                                         r"\(the input's\), got \(4,\)"):
+        F.binary_cross_entropy_with_logits(x, T(np.zeros(4, np.float32)))
     with pytest.raises(TypeError, match=r"\[l1_loss\] expected target of dtype float32 \(the input's\), got float64"):
         F.l1_loss(x, T(np.zeros((3, 4))))
     with pytest.raises(TypeError, match=r"\[huber_loss\] expected input of a floating dtype"):

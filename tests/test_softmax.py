@@ -201,7 +201,7 @@ def test_cross_entropy_labels(backend, rng, dtype, reduction, smoothing, shape):
     assert loss.dtype == dtype
     assert_close(loss, np.reshape(ref, sample_shape) if reduction == "none" else ref, 
                  np.reshape(tol, sample_shape) if reduction == "none" else tol, "cross_entropy")
-    assert lse.dtype == np.float64 and lse.shape == sample_shape + (2,)
+    assert lse.dtype == np.float64 and lse.shape == sample_shape + (3,)
     # backward
     g = rng.standard_normal(sample_shape).astype(dtype) if reduction == "none" else np.array(1.7, dtype)
     dx = N(wrap(_C.cross_entropy_backward(T(g)._t, T(x)._t, T(y)._t, T(lse)._t, reduction, smoothing, -100)))
