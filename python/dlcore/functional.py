@@ -103,21 +103,23 @@ def log_softmax(input, dim):
     return _wrap(_C.log_softmax(_t(input), int(dim)))
 
 
-def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax + negative log-likelihood in one kernel. input: class scores (C,), (N, C) or (N, C, d1, ...);
-    target: class indices (the shape without C) or class probabilities (input's shape). Labels equal to
-    ignore_index count neither in the loss nor in the mean; label_smoothing mixes a uniform distribution
-    into the target."""
+    target: class indices (the shape without C) or class probabilities (input's shape). weight: optional
+    class weights (C,) scaling each class's terms; with labels, 'mean' divides by the summed weights of
+    the counted labels (PyTorch's weighted mean). Labels equal to ignore_index count neither in the loss
+    nor in the mean; label_smoothing mixes a uniform distribution into the target."""
     x = _as_tensor(input)
     loss, _ = _C.cross_entropy(x._t, _as_tensor(target, like=x)._t, reduction, float(label_smoothing),
-                               int(ignore_index))
+                               int(ignore_index), _opt(weight, x))
     return _wrap(loss)
 
 
-def nll_loss(input, target, *, ignore_index=-100, reduction="mean"):
-    """-input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g. log_softmax's."""
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-weight[target] * input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g.
+    log_softmax's; 'mean' divides by the summed weights of the counted labels."""
     x = _as_tensor(input)
-    return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index)))
+    return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index), _opt(weight, x)))
 
 
 # ---- losses on an input and a target of its shape ----------------------------
@@ -128,7 +130,8 @@ def _pair(input, target):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """(input - target)^2, reduced by 'mean', 'sum' or 'none'."""
+    """(input - target)^2, reduced by 'mean', 'sum' or 'none'. A target of another shape broadcasts with
+    the input (with a warning, as in PyTorch); so do those of the other regression losses and kl_div."""
     return _wrap(_C.mse_loss(*_pair(input, target), reduction))
 
 
@@ -146,14 +149,20 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     return _wrap(_C.huber_loss(*_pair(input, target), reduction, float(delta)))
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
-    """-(t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100."""
-    return _wrap(_C.binary_cross_entropy(*_pair(input, target), reduction))
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100.
+    weight (optional) broadcasts to the input's shape."""
+    x = _as_tensor(input)
+    return _wrap(_C.binary_cross_entropy(x._t, _t(target, x), reduction, _opt(weight, x)))
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow for any value."""
-    return _wrap(_C.binary_cross_entropy_with_logits(*_pair(input, target), reduction))
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow for any value:
+    -w (p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))), with weight w and pos_weight p (e.g. one per
+    class, the ratio of negatives to positives) optional and broadcast to the input's shape."""
+    x = _as_tensor(input)
+    return _wrap(_C.binary_cross_entropy_with_logits(x._t, _t(target, x), reduction, _opt(weight, x),
+                                                     _opt(pos_weight, x)))
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
@@ -170,11 +179,12 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 # ---- losses on class scores and on pairs of rows -------------------------------------
 
-def multi_margin_loss(input, target, p=1, margin=1.0, reduction="mean"):
-    """The multi-class hinge (SVM) loss: sum over j != y of max(0, margin - x[y] + x[j])^p / C for
-    scores (C,) or (N, C) and integer labels y; p = 2 is the squared hinge."""
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """The multi-class hinge (SVM) loss: w[y] sum over j != y of max(0, margin - x[y] + x[j])^p / C for
+    scores (C,) or (N, C), integer labels y and optional class weights w (C,); p = 2 is the squared hinge."""
     x = _as_tensor(input)
-    return _wrap(_C.multi_margin_loss(x._t, _as_tensor(target, like=x)._t, int(p), float(margin), reduction))
+    return _wrap(_C.multi_margin_loss(x._t, _as_tensor(target, like=x)._t, int(p), float(margin), reduction,
+                                      _opt(weight, x)))
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
