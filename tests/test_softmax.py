@@ -527,3 +527,19 @@ def test_weighted_matches_torch(rng):
         ref = tf.nll_loss(torch.tensor(lp), torch.tensor(y[:, 0]), weight=torch.tensor(w), reduction=reduction)
         np.testing.assert_allclose(N(F.nll_loss(T(lp), T(y[:, 0]), weight=T(w), reduction=reduction)), ref.numpy(),
                                    rtol=1e-12, atol=1e-12)
+
+
+def test_cross_entropy_reduction_independent_of_threads(backend, rng):
+    # rows spanning several of the kernel's fixed summation blocks
+    x = T((rng.standard_normal((9000, 3)) * 3).astype(np.float32))
+    y = T(rng.integers(0, 3, 9000))
+    w = T(rng.uniform(0.5, 2, 3).astype(np.float32))
+    previous = dlcore.get_num_threads()
+    try:
+        got = []
+        for n in (1, 2):
+            dlcore.set_num_threads(n)
+            got.append([N(F.cross_entropy(x, y, w, reduction=r)) for r in ("mean", "sum")])
+    finally:
+        dlcore.set_num_threads(previous)
+    np.testing.assert_array_equal(got[0], got[1])

@@ -31,6 +31,11 @@ namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
 
+// What a row costs beyond its entries (horizontal reductions, a log), in
+// entries' worth: for short rows (C = 10) it is most of the work, and the
+// threads' share of rows is sized by it.
+constexpr int64_t kRowCost = 256;
+
 // The max of a row; NaN entries are skipped here and poison the sum after.
 template <class T> T row_max(const T* x, int64_t n) {
   T m = -std::numeric_limits<T>::infinity();
@@ -39,10 +44,23 @@ template <class T> T row_max(const T* x, int64_t n) {
   return m;
 }
 
+// The sum of exp(x - m) over a row. Whole blocks of kTail entries go
+// through the vector loop; the rest is copied into one block padded with
+// -inf (exp gives 0 there), so that short rows -- C = 10 is a whole row
+// shorter than one AVX-512 vector -- never fall into the compiler's scalar
+// remainder loop, which is a serial chain of scalar exps and float64 adds.
 template <class T> double sum_exp(const T* x, int64_t n, T m) {
+  constexpr int64_t kTail = 16;
+  const int64_t full = n - n % kTail;
   double s = 0;
 #pragma omp simd reduction(+ : s)
-  for (int64_t i = 0; i < n; ++i) s += static_cast<double>(exp_simd(x[i] - m));
+  for (int64_t i = 0; i < full; ++i) s += static_cast<double>(exp_simd(x[i] - m));
+  if (full < n) {
+    T tail[kTail];
+    for (int64_t i = 0; i < kTail; ++i) tail[i] = full + i < n ? x[full + i] : -std::numeric_limits<T>::infinity();
+#pragma omp simd reduction(+ : s)
+    for (int64_t i = 0; i < kTail; ++i) s += static_cast<double>(exp_simd(tail[i] - m));
+  }
   return s;
 }
 
@@ -55,7 +73,7 @@ template <class T> double row_sum(const T* x, int64_t n) {
 
 template <class T> void softmax_forward(const SoftmaxProblem& p) {
   const int64_t C = p.classes;
-  for_rows(p.rows, C, [&](int64_t r) {
+  for_rows(p.rows, C + kRowCost, [&](int64_t r) {
     const T* x = static_cast<const T*>(p.x) + r * C;
     T* y = static_cast<T*>(p.out) + r * C;
     const T m = row_max(x, C);
@@ -81,7 +99,7 @@ template <class T> void softmax_forward(const SoftmaxProblem& p) {
 // softmax: dx = y (dy - sum(dy y)); log-softmax: dx = dy - exp(y) sum(dy).
 template <class T> void softmax_backward_rows(const SoftmaxProblem& p) {
   const int64_t C = p.classes;
-  for_rows(p.rows, C, [&](int64_t r) {
+  for_rows(p.rows, C + kRowCost, [&](int64_t r) {
     const T* y = static_cast<const T*>(p.x) + r * C;
     const T* dy = static_cast<const T*>(p.dy) + r * C;
     T* dx = static_cast<T*>(p.out) + r * C;
@@ -162,7 +180,7 @@ template <class T> void cross_entropy_forward(const CrossEntropyProblem& p) {
   const double eps = p.smoothing, uniform = eps / static_cast<double>(C);
   const T* w = static_cast<const T*>(p.weight);
   const double wsum = w ? row_sum(w, C) : static_cast<double>(C);
-  for_rows(p.rows, C, [&](int64_t r) {
+  for_rows(p.rows, C + kRowCost, [&](int64_t r) {
     const T* x = static_cast<const T*>(p.logits) + r * C;
     const T m = p.log_probs ? T(0) : row_max(x, C);
     const double ls = p.log_probs ? 0.0 : std::log(sum_exp(x, C, m));
@@ -248,7 +266,7 @@ template <class T> void cross_entropy_backward_rows(const CrossEntropyProblem& p
   } else if (p.mean) {
     denom = static_cast<double>(p.rows);
   }
-  for_rows(p.rows, C, [&](int64_t r) {
+  for_rows(p.rows, C + kRowCost, [&](int64_t r) {
     const T* x = static_cast<const T*>(p.logits) + r * C;
     T* dx = static_cast<T*>(p.dlogits) + r * C;
     if (!row_counts(p, r)) {
