@@ -175,6 +175,30 @@ template <class T> double weighted_gap(const T* x, const T* w, int64_t n, double
   return s;
 }
 
+// f(std::true_type) or f(std::false_type): one instance of a row loop per case.
+template <class F> void dispatch_bool(bool b, F&& f) {
+  if (b) f(std::true_type{});
+  else f(std::false_type{});
+}
+
+// A row of target probabilities: loss = sum_c w_c q_c (lse - x_c), where a
+// zero q_c contributes 0 even against a -inf logit, and mass = sum_c w_c q_c.
+// One instance with weights and one without, each a branch-free loop.
+template <class T, bool kWeighted>
+void target_terms(const T* x, const T* t, const T* w, int64_t C, double m, double ls, double eps, double uniform,
+                  double& loss, double& mass) {
+  double l = 0, s = 0;
+#pragma omp simd reduction(+ : l, s)
+  for (int64_t i = 0; i < C; ++i) {
+    double q = (1.0 - eps) * static_cast<double>(t[i]) + uniform;
+    if constexpr (kWeighted) q *= static_cast<double>(w[i]);
+    l += q == 0 ? 0.0 : q * ((m - static_cast<double>(x[i])) + ls);
+    s += q;
+  }
+  loss = l;
+  mass = s;
+}
+
 template <class T> void cross_entropy_forward(const CrossEntropyProblem& p) {
   const int64_t C = p.classes;
   const double eps = p.smoothing, uniform = eps / static_cast<double>(C);
@@ -197,14 +221,10 @@ template <class T> void cross_entropy_forward(const CrossEntropyProblem& p) {
         if (eps != 0) loss += uniform * (weighted_gap(x, w, C, md) + wsum * ls);
       }
     } else {
-      // sum_c w_c q_c (lse - x_c), where a zero q_c contributes 0 even against a -inf logit.
       const T* t = static_cast<const T*>(p.target) + r * C;
-#pragma omp simd reduction(+ : loss, mass)
-      for (int64_t i = 0; i < C; ++i) {
-        const double q = ((1.0 - eps) * static_cast<double>(t[i]) + uniform) * (w ? static_cast<double>(w[i]) : 1.0);
-        loss += q == 0 ? 0.0 : q * ((md - static_cast<double>(x[i])) + ls);
-        mass += q;
-      }
+      dispatch_bool(w != nullptr, [&](auto weighted) {
+        target_terms<T, decltype(weighted)::value>(x, t, w, C, md, ls, eps, uniform, loss, mass);
+      });
     }
     if (p.reduce) {
       p.scratch[2 * r] = loss;
@@ -224,11 +244,6 @@ template <class T> void cross_entropy_forward(const CrossEntropyProblem& p) {
     sum_pairs(p.scratch, p.rows, total, weights);
     *static_cast<T*>(p.loss) = static_cast<T>(p.mean ? total / weights : total);
   }
-}
-
-template <class F> void dispatch_bool(bool b, F&& f) {
-  if (b) f(std::true_type{});
-  else f(std::false_type{});
 }
 
 // One row of dlogits = g (S prob - w q), or g (-w q) for log-probabilities,
