@@ -204,13 +204,14 @@ struct SoftmaxProblem {
 // Forward: reduce false: loss (rows,); reduce true: loss is one value, the
 // sum of the rows' losses, divided when mean by the sum of the rows'
 // weights (w[label] for a label, 0 when ignored; 1 for a row of target
-// probabilities), summed in a fixed order (scratch: rows x 2 float64 on a
-// device that needs it). stats (rows, 3) float64: each row's max m, log sum
+// probabilities), summed in an order that does not depend on the thread
+// count (scratch: rows x 2 float64 for the rows' (loss, weight) pairs, given
+// whenever reduce or mean). stats (rows, 3) float64: each row's max m, log sum
 // exp(x - m) -- kept apart so that a huge m does not swallow the log-sum's
 // digits -- and its mass S = sum_c w_c q_c. That is all the backward needs
 // besides the logits: dlogits = g (S exp((x - m) - logsum) - w q), or
 // g * -w q for log-probabilities (stats unused), with g = grad divided when
-// mean by the same sum of weights (scratch[0] holds it on a device).
+// mean by the same sum of weights (found by a first pass over the labels).
 struct CrossEntropyProblem {
   int64_t rows = 0, classes = 0;
   bool log_probs = false;
