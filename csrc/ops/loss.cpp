@@ -6,8 +6,9 @@
 // (fixed order, float64 accumulation; the mean of nothing is NaN, as in
 // PyTorch), and the backward folds the reduction and any weight into the
 // gradient it hands the kernel. A target that broadcasts with the input (the
-// regression losses, kl_div) gives the loss the broadcast shape; the input's
-// gradient is then summed back to the input's shape.
+// regression losses, kl_div) gives the loss the broadcast shape, and the
+// backward returns d loss / d input over that shape: autograd sums it to the
+// input's shape and, negated, to the target's for the losses of input - target.
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -134,16 +135,6 @@ Tensor run_loss_backward(const char* op, const LossArgs& r, const Tensor& grad, 
   return dx;
 }
 
-// The gradient over the loss's broadcast shape, summed back to the input's.
-Tensor sum_to(const Tensor& g, const Shape& shape) {
-  if (g.shape == shape) return g;
-  std::vector<int64_t> dims;
-  const size_t lead = g.shape.size() - shape.size();
-  for (size_t d = 0; d < g.shape.size(); ++d)
-    if (d < lead || (shape[d - lead] == 1 && g.shape[d] != 1)) dims.push_back(static_cast<int64_t>(d));
-  return reshape(sum(g, dims, false), shape);
-}
-
 // Scores (C,) or (N, C) and labels () or (N,) as (rows, classes) and (rows,) int64.
 struct MarginArgs {
   Tensor x, labels, weight;
@@ -240,7 +231,7 @@ Tensor loss_backward(Loss kind, const Tensor& grad, const Tensor& input, const T
   const LossArgs r = loss_args(op, kind, input, target, weight, pos_weight);
   check_param(kind, a);
   const Tensor g = loss_grad(op, grad, input, r.shape, reduction);
-  return sum_to(run_loss_backward(op, r, g, input, target, a), input.shape);
+  return run_loss_backward(op, r, g, input, target, a);
 }
 
 Tensor penalty(bool l1, const Tensor& w, double lambda) {

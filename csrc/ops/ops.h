@@ -175,8 +175,9 @@ Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Ten
 // regression losses and kl_div broadcast the two, as PyTorch does; the
 // binary cross-entropies take one shape, an optional weight broadcast to it
 // and, on logits, an optional pos_weight (broadcast). a: smooth L1's beta,
-// Huber's delta. The backward returns the input's gradient (summed over the
-// dims along which the input was broadcast).
+// Huber's delta. The backward returns the input's gradient over the loss's
+// (broadcast) shape; the caller sums it over the dims along which the input
+// was broadcast.
 const char* loss_name(Loss loss);
 Tensor loss(Loss loss, const Tensor& input, const Tensor& target, Reduction reduction, double a,
             const std::optional<Tensor>& weight = std::nullopt, const std::optional<Tensor>& pos_weight = std::nullopt);
