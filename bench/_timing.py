@@ -511,8 +511,10 @@ def report(rows, title, json_path=None, extra=None):
         dump_json(json_path, payload)
 
 
-def bench_main(doc, title, cases, argv=None):
-    """The command line every bench_<family>.py shares: cases(quick) builds the cases."""
+def parse_bench_args(doc, argv=None):
+    """The command line every bench_<family>.py shares. Returns the arguments with threads (a
+    list), min_time and rounds filled in (--quick: 3 rounds of 10 ms samples), after printing
+    the settings."""
     import argparse
     ap = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--threads", default="1,2", help="comma-separated thread counts (default 1,2)")
@@ -522,14 +524,19 @@ def bench_main(doc, title, cases, argv=None):
     ap.add_argument("--rounds", type=int, default=None)
     args = ap.parse_args(argv)
 
-    threads = parse_threads(args.threads)
-    min_time = args.min_time or (0.01 if args.quick else 0.05)
-    rounds = args.rounds or (3 if args.quick else 7)
+    args.threads = parse_threads(args.threads)
+    args.min_time = args.min_time or (0.01 if args.quick else 0.05)
+    args.rounds = args.rounds or (3 if args.quick else 7)
     if args.quick:
         GATE["total_max_s"] = min(GATE["total_max_s"], 8.0)
-    import dlcore
     print(f"dlcore {dlcore.cpu_info()}, numpy {np.__version__}, torch {torch.__version__ if torch else 'n/a'}; "
-          f"threads {threads}, {rounds} rounds of >= {min_time * 1e3:.0f} ms samples", file=sys.stderr)
-    rows = run_cases(cases(args.quick), threads, min_time=min_time, rounds=rounds)
-    report(rows, title, args.json,
-           extra={"settings": {"threads": threads, "min_time": min_time, "rounds": rounds, "quick": args.quick}})
+          f"threads {args.threads}, {args.rounds} rounds of >= {args.min_time * 1e3:.0f} ms samples", file=sys.stderr)
+    return args
+
+
+def bench_main(doc, title, cases, argv=None):
+    """The command line every bench_<family>.py shares: cases(quick) builds the cases."""
+    args = parse_bench_args(doc, argv)
+    rows = run_cases(cases(args.quick), args.threads, min_time=args.min_time, rounds=args.rounds)
+    report(rows, title, args.json, extra={"settings": {"threads": args.threads, "min_time": args.min_time,
+                                                       "rounds": args.rounds, "quick": args.quick}})

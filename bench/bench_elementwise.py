@@ -71,7 +71,11 @@ def unary_case(name, n, rng, np_op, dl_op, torch_op, lo, hi, rtol=2e-6, atol=0.0
     return {"name": name, "shape": T.fmt_size(n), "nbytes": n * (4 + out_bytes), "build": build}
 
 
-def cases(sizes, transposes, seed=0):
+def cases(quick=False):
+    return make_cases(*((QUICK_SIZES, QUICK_TRANSPOSE) if quick else (SIZES, TRANSPOSE)))
+
+
+def make_cases(sizes, transposes, seed=0):
     rng = np.random.default_rng(seed)
     out = []
     for n in sizes:
@@ -132,7 +136,7 @@ def cases(sizes, transposes, seed=0):
 
 def main(argv=None):
     T.bench_main(__doc__, "elementwise float32",
-                 lambda quick: cases(*((QUICK_SIZES, QUICK_TRANSPOSE) if quick else (SIZES, TRANSPOSE))), argv)
+                 cases, argv)
 
 
 if __name__ == "__main__":

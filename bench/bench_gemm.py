@@ -111,6 +111,21 @@ def report(rows, json_path):
         T.dump_json(json_path, {"title": "gemm", "rows": rows})
 
 
+def gemm_cases(quick):
+    sizes = QUICK_SQUARE if quick else SQUARE
+    cases = [(f"square {s}", s, s, s, False, False) for s in sizes]
+    cases += [(f"1024 {'T' if ta else 'N'}{'T' if tb else 'N'}", 1024, 1024, 1024, ta, tb)
+              for ta, tb in ((True, False), (False, True), (True, True))]
+    return cases + (DL_SHAPES[:3] if quick else DL_SHAPES)
+
+
+def cases(quick=False):
+    """The cases as python -m dlcore.bench runs them (interleaved contenders, GF/s per row)."""
+    return [{"name": name, "shape": f"{m}x{n}x{k}", "flops": 2 * m * n * k,
+             "build": (lambda m=m, n=n, k=k, ta=ta, tb=tb: operands(np.random.default_rng(0), m, n, k, ta, tb))}
+            for name, m, n, k, ta, tb in gemm_cases(quick)]
+
+
 def main(argv=None):
     import argparse
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -118,12 +133,8 @@ def main(argv=None):
     ap.add_argument("--quick", action="store_true", help="fewer sizes, 3 rounds of 20 ms samples")
     ap.add_argument("--json", default=None)
     args = ap.parse_args(argv)
-    sizes = QUICK_SQUARE if args.quick else SQUARE
-    cases = [(f"square {s}", s, s, s, False, False) for s in sizes]
-    cases += [(f"1024 {'T' if ta else 'N'}{'T' if tb else 'N'}", 1024, 1024, 1024, ta, tb)
-              for ta, tb in ((True, False), (False, True), (True, True))]
-    cases += DL_SHAPES[:3] if args.quick else DL_SHAPES
-    rows = run(cases, T.parse_threads(args.threads), 3 if args.quick else 5, 0.02 if args.quick else 0.05)
+    rows = run(gemm_cases(args.quick), T.parse_threads(args.threads), 3 if args.quick else 5,
+               0.02 if args.quick else 0.05)
     report(rows, args.json)
 
 

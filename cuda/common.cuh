@@ -17,6 +17,24 @@ constexpr int64_t kMaxBlocks = 4096;  // grid-stride loops cover the rest
 // allocator may hand a freed block to the next kernel at once (cuda/runtime.cu).
 cudaStream_t current_stream();
 
+// Device memory for the launches that follow on the current stream -- a
+// kernel's table of work items or its partial results -- optionally filled
+// from host memory. Released when it goes out of scope: the caching
+// allocator hands the block out again only to work queued after those
+// launches on the same stream.
+class DeviceBuffer {
+ public:
+  explicit DeviceBuffer(size_t nbytes, const void* host = nullptr);
+  ~DeviceBuffer();
+  DeviceBuffer(const DeviceBuffer&) = delete;
+  DeviceBuffer& operator=(const DeviceBuffer&) = delete;
+  template <class T> T* as() const { return static_cast<T*>(ptr_); }
+
+ private:
+  int device_ = 0;
+  void* ptr_ = nullptr;
+};
+
 inline int blocks_for(int64_t n) {
   const int64_t b = (n + kThreads - 1) / kThreads;
   return static_cast<int>(b < 1 ? 1 : (b > kMaxBlocks ? kMaxBlocks : b));

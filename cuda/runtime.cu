@@ -77,6 +77,23 @@ cudaStream_t current_stream() {
 #endif
 }
 
+DeviceBuffer::DeviceBuffer(size_t nbytes, const void* host) {
+#if defined(__CUDACC__)
+  check(cudaGetDevice(&device_), "cudaGetDevice");
+#endif
+  ptr_ = allocator().allocate(device_, nbytes);
+  if (host == nullptr || nbytes == 0) return;
+#if defined(__CUDACC__)
+  // Queued on the stream without waiting for it: a pageable source is staged
+  // before the call returns, so the host table may go at once.
+  check(cudaMemcpyAsync(ptr_, host, nbytes, cudaMemcpyHostToDevice, device_stream(device_)), "cudaMemcpyAsync");
+#else
+  std::memcpy(ptr_, host, nbytes);
+#endif
+}
+
+DeviceBuffer::~DeviceBuffer() { allocator().release(device_, ptr_); }
+
 void set_device(int device) {
 #if defined(__CUDACC__)
   check(cudaSetDevice(device), "cudaSetDevice");

@@ -19,6 +19,8 @@ void init_factory(py::module_& m) {
   m.def("randn", &ops::randn, py::call_guard<py::gil_scoped_release>());
   m.def("manual_seed", &ops::manual_seed);
   m.def("initial_seed", &ops::initial_seed);
+  m.def("rng_state", &ops::rng_state);
+  m.def("set_rng_state", &ops::set_rng_state);
 }
 
 }  // namespace dlcore::bindings

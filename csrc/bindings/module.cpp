@@ -45,5 +45,6 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_loss(m);
   bindings::init_norm(m);
   bindings::init_dropout(m);
+  bindings::init_optim(m);
   bindings::init_factory(m);
 }

@@ -344,6 +344,68 @@ struct LayerNormProblem : NormOperands {
   double eps = 1e-5;
 };
 
+// ---- fused optimizer steps over lists of tensors (multi-tensor apply) ------
+// The op layer passes a list of tensors, each with up to kMaxListOperands
+// contiguous operands of one dtype and numel elements (parameter, gradient,
+// then the optimizer's state); the backend cuts it into chunks of at most a
+// few thousand elements (split_list, core/multi_tensor.h) and runs all of them in one parallel
+// loop / one launch, so a step over every parameter of a model costs one call.
+constexpr int kMaxListOperands = 5;
+
+// One tensor of a list, or one chunk of it: the same struct with its
+// pointers advanced to the chunk's first element.
+struct ListTensor {
+  void* data[kMaxListOperands] = {};
+  int64_t numel = 0;
+};
+
+struct TensorList {
+  const ListTensor* tensors = nullptr;  // host memory, `count` entries
+  int64_t count = 0;
+};
+
+// The optimizers' updates, PyTorch's formulas in PyTorch's operation order
+// (pointwise::optimizer_update, core/pointwise.h). Operands of each tensor:
+// 0 the parameter (updated), 1 the gradient (read), then the state
+// (updated), null when unused:
+//   SGD       2 momentum buffer (momentum > 0)
+//   Adagrad   2 sum of squares
+//   RMSprop   2 square average, 3 momentum buffer (momentum > 0), 4 gradient average (centered)
+//   Adadelta  2 square average, 3 accumulated delta
+//   Adam      2 exp_avg, 3 exp_avg_sq, 4 max_exp_avg_sq (amsgrad)
+// The scalars are the host-side numbers PyTorch computes in double before
+// its tensor ops round them to the tensors' dtype.
+enum class Optimizer : uint8_t { SGD, Adagrad, RMSprop, Adadelta, Adam };
+
+struct OptimizerStep {
+  Optimizer kind = Optimizer::SGD;
+  TensorList list;
+  double neg_lr = 0;        // -lr; Adagrad: -lr / (1 + (step - 1) lr_decay); Adam: -lr / (1 - beta1^step)
+  double weight_decay = 0;  // L2: g += wd p (0: skipped, so that an inf p does not turn g into NaN)
+  double decay = 1;         // Adam decoupled (AdamW): p *= 1 - lr wd before the update
+  double momentum = 0;      // SGD, RMSprop
+  double one_minus_dampening = 1;
+  double beta = 0;          // RMSprop alpha, Adadelta rho, Adam beta1
+  double one_minus_beta = 1;
+  double beta2 = 0, one_minus_beta2 = 1;  // Adam
+  double bias_correction2_sqrt = 1;       // Adam: sqrt(1 - beta2^step)
+  double eps = 0;
+  bool nesterov = false, first_step = false;  // SGD (first_step: buf = g)
+  bool centered = false;                      // RMSprop
+  bool amsgrad = false;                       // Adam
+};
+
+// Multiplies every element of a list (operand 0) by one factor: `value`, or
+// the device scalar `factor` (the list's dtype) when not null; clip_norm: the
+// factor is a norm and the multiplier min(1, max_norm / (norm + 1e-6)),
+// computed in the dtype as torch.nn.utils.clip_grad_norm_ does.
+struct ListScale {
+  double value = 1;
+  const void* factor = nullptr;
+  bool clip_norm = false;
+  double max_norm = 0;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -399,6 +461,14 @@ struct KernelTable {
   void (*batch_norm_backward)(DType dt, const BatchNormProblem& p);
   void (*layer_norm)(DType dt, const LayerNormProblem& p);
   void (*layer_norm_backward)(DType dt, const LayerNormProblem& p);
+  void (*optimizer_step)(DType dt, const OptimizerStep& s);
+  // The p-norm (p > 0, or inf: max |x|) of all elements of a list (operand 0),
+  // accumulated in float64 over fixed chunks in a fixed order, written to
+  // `out` (one element of dtype dt in the backend's memory).
+  void (*list_norm)(DType dt, const TensorList& list, double p, void* out);
+  void (*list_scale)(DType dt, const TensorList& list, const ListScale& s);
+  // Clamps every element of a list (operand 0) to [-bound, bound]; NaN stays NaN.
+  void (*list_clamp)(DType dt, const TensorList& list, double bound);
 };
 
 }  // namespace dlcore
@@ -434,14 +504,18 @@ struct KernelTable {
   void batch_norm(DType, const BatchNormProblem&);                                              \
   void batch_norm_backward(DType, const BatchNormProblem&);                                     \
   void layer_norm(DType, const LayerNormProblem&);                                              \
-  void layer_norm_backward(DType, const LayerNormProblem&);
+  void layer_norm_backward(DType, const LayerNormProblem&);                                     \
+  void optimizer_step(DType, const OptimizerStep&);                                             \
+  void list_norm(DType, const TensorList&, double, void*);                                      \
+  void list_scale(DType, const TensorList&, const ListScale&);                                  \
+  void list_clamp(DType, const TensorList&, double);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
         pool2d_backward, activation, activation_backward, softmax, softmax_backward, cross_entropy,         \
         cross_entropy_backward, dropout, loss, loss_backward, multi_margin, multi_margin_backward,          \
         cosine_similarity, cosine_similarity_backward, batch_norm, batch_norm_backward, layer_norm,        \
-        layer_norm_backward                                                                                \
+        layer_norm_backward, optimizer_step, list_norm, list_scale, list_clamp                             \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

@@ -340,6 +340,119 @@ DL_HD void update_running(T& running_mean, T& running_var, double mean, double v
   running_var = static_cast<T>((1 - momentum) * static_cast<double>(running_var) + momentum * unbiased);
 }
 
+// ---- optimizer steps ---------------------------------------------------------
+// The hyper-parameters of an OptimizerStep rounded to T once, as PyTorch's
+// tensor ops round the Python floats they are given.
+template <class T> struct OptimizerScalars {
+  T neg_lr, weight_decay, decay, momentum, one_minus_dampening, beta, one_minus_beta, beta2, one_minus_beta2,
+      bias_correction2_sqrt, eps;
+  bool has_weight_decay, nesterov, first_step;
+  DL_HD explicit OptimizerScalars(const OptimizerStep& s)
+      : neg_lr(T(s.neg_lr)), weight_decay(T(s.weight_decay)), decay(T(s.decay)), momentum(T(s.momentum)),
+        one_minus_dampening(T(s.one_minus_dampening)), beta(T(s.beta)), one_minus_beta(T(s.one_minus_beta)),
+        beta2(T(s.beta2)), one_minus_beta2(T(s.one_minus_beta2)), bias_correction2_sqrt(T(s.bias_correction2_sqrt)),
+        eps(T(s.eps)), has_weight_decay(s.weight_decay != 0), nesterov(s.nesterov), first_step(s.first_step) {}
+};
+
+// ATen's lerp, exact at both ends of the weight (Adam's and RMSprop's averages).
+template <class T> DL_HD_INLINE T lerp(T a, T b, T w) {
+  return w < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+}
+
+// One element i of a step: parameter p, gradient g, state operands s0..s2
+// (OptimizerStep lists which; unused ones are never touched). kFlag: SGD and
+// RMSprop momentum, Adam amsgrad; kCentered: RMSprop centered. Each line is
+// one of PyTorch's single-tensor (foreach=False) ops, rounded in T in the
+// same order; selects on uniform flags keep the CPU loops vectorized.
+template <Optimizer kind, bool kFlag, bool kCentered, class T>
+DL_HD_INLINE void optimizer_update(const OptimizerScalars<T>& h, int64_t i, T* p, const T* g, T* s0, T* s1, T* s2) {
+  T param = p[i];
+  if constexpr (kind == Optimizer::Adam) param = param * h.decay;  // AdamW; decay 1 leaves any value as it is
+  const T grad = h.has_weight_decay ? g[i] + h.weight_decay * param : g[i];
+  if constexpr (kind == Optimizer::SGD) {
+    T d = grad;
+    if constexpr (kFlag) {
+      const T buf = h.first_step ? grad : s0[i] * h.momentum + h.one_minus_dampening * grad;
+      s0[i] = buf;
+      d = h.nesterov ? grad + h.momentum * buf : buf;
+    }
+    p[i] = param + h.neg_lr * d;
+  } else if constexpr (kind == Optimizer::Adagrad) {
+    const T sum = s0[i] + grad * grad;
+    s0[i] = sum;
+    p[i] = param + h.neg_lr * (grad / (LibMath::sqrt(sum) + h.eps));
+  } else if constexpr (kind == Optimizer::RMSprop) {
+    const T sq = s0[i] * h.beta + h.one_minus_beta * grad * grad;
+    s0[i] = sq;
+    T avg;
+    if constexpr (kCentered) {
+      const T ga = lerp(s2[i], grad, h.one_minus_beta);
+      s2[i] = ga;
+      avg = LibMath::sqrt(sq - ga * ga) + h.eps;
+    } else {
+      avg = LibMath::sqrt(sq) + h.eps;
+    }
+    if constexpr (kFlag) {
+      const T buf = s1[i] * h.momentum + grad / avg;
+      s1[i] = buf;
+      p[i] = param + h.neg_lr * buf;
+    } else {
+      p[i] = param + h.neg_lr * (grad / avg);
+    }
+  } else if constexpr (kind == Optimizer::Adadelta) {
+    const T sq = s0[i] * h.beta + h.one_minus_beta * grad * grad;
+    s0[i] = sq;
+    const T acc = s1[i];
+    const T delta = LibMath::sqrt(acc + h.eps) / LibMath::sqrt(sq + h.eps) * grad;
+    s1[i] = acc * h.beta + h.one_minus_beta * delta * delta;
+    p[i] = param + h.neg_lr * delta;
+  } else {
+    const T m = lerp(s0[i], grad, h.one_minus_beta);
+    s0[i] = m;
+    T v = s1[i] * h.beta2 + h.one_minus_beta2 * grad * grad;
+    s1[i] = v;
+    if constexpr (kFlag) {
+      v = binary<BinaryOp::Maximum, T, LibMath>(s2[i], v);  // NaN wins, as torch.maximum
+      s2[i] = v;
+    }
+    p[i] = param + h.neg_lr * (m / (LibMath::sqrt(v) / h.bias_correction2_sqrt + h.eps));
+  }
+}
+
+// Calls f(kind, kFlag, kCentered as integral_constants) for the step's
+// optimizer and options: one kernel instance per combination.
+template <class F> void dispatch_optimizer(const OptimizerStep& s, F&& f) {
+  using yes = std::true_type;
+  using no = std::false_type;
+  constexpr std::integral_constant<Optimizer, Optimizer::SGD> sgd;
+  constexpr std::integral_constant<Optimizer, Optimizer::RMSprop> rmsprop;
+  constexpr std::integral_constant<Optimizer, Optimizer::Adam> adam;
+  switch (s.kind) {
+    case Optimizer::SGD: return s.momentum != 0 ? f(sgd, yes{}, no{}) : f(sgd, no{}, no{});
+    case Optimizer::Adagrad: return f(std::integral_constant<Optimizer, Optimizer::Adagrad>{}, no{}, no{});
+    case Optimizer::RMSprop:
+      if (s.centered) return s.momentum != 0 ? f(rmsprop, yes{}, yes{}) : f(rmsprop, no{}, yes{});
+      return s.momentum != 0 ? f(rmsprop, yes{}, no{}) : f(rmsprop, no{}, no{});
+    case Optimizer::Adadelta: return f(std::integral_constant<Optimizer, Optimizer::Adadelta>{}, no{}, no{});
+    case Optimizer::Adam: return s.amsgrad ? f(adam, yes{}, no{}) : f(adam, no{}, no{});
+  }
+}
+
+// torch.nn.utils.clip_grad_norm_'s multiplier in T: max_norm / (norm + 1e-6)
+// (Python's scalar / tensor is reciprocal-then-multiply), clamped to at
+// most 1; a NaN norm gives NaN.
+template <class T> DL_HD T clip_coefficient(T norm, double max_norm) {
+  const T coef = T(1) / (norm + T(1e-6)) * T(max_norm);
+  return coef > T(1) ? T(1) : coef;
+}
+
+// The p-norm's root of a float64 accumulation: sum |x|^p, or max |x| for p = inf.
+DL_HD double norm_root(double acc, double p) {
+  if (p == 1 || p == HUGE_VAL) return acc;
+  if (p == 2) return LibMath::sqrt(acc);
+  return LibMath::pow(acc, 1 / p);
+}
+
 // Run-time activation with explicit parameters, and with PyTorch's defaults.
 template <class Math, class T> DL_HD T activation(Activation act, T x, T a, T b) {
   switch (act) {

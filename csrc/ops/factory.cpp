@@ -103,4 +103,17 @@ uint64_t initial_seed() {
   return g.seed;
 }
 
+std::pair<uint64_t, uint64_t> rng_state() {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  return {g.seed, g.offset};
+}
+
+void set_rng_state(uint64_t seed, uint64_t offset) {
+  Generator& g = generator();
+  std::lock_guard<std::mutex> lock(g.mutex);
+  g.seed = seed;
+  g.offset = offset;
+}
+
 }  // namespace dlcore::ops

@@ -237,6 +237,36 @@ struct DropoutResult {
 DropoutResult dropout(const Tensor& x, double p, bool channel, std::optional<uint64_t> seed);
 Tensor dropout_backward(const Tensor& grad, double p, bool channel, uint64_t seed, uint64_t offset);
 
+// --- optimizers and gradient clipping (optim.cpp) ------------------------------
+// One fused kernel call per list (multi-tensor apply): params and the state
+// lists are updated in place; every list holds one tensor per parameter, of
+// its shape, all of one floating dtype on one device. An unused optional
+// state list is empty. The formulas are PyTorch's (torch.optim, foreach=False).
+using TensorVec = std::vector<Tensor>;
+void sgd_step(const TensorVec& params, const TensorVec& grads, const TensorVec& momentum_buffers, double lr,
+              double momentum, double dampening, double weight_decay, bool nesterov, bool first_step);
+void adagrad_step(const TensorVec& params, const TensorVec& grads, const TensorVec& state_sums, double lr,
+                  double lr_decay, double weight_decay, double eps, int64_t step);
+void rmsprop_step(const TensorVec& params, const TensorVec& grads, const TensorVec& square_avgs,
+                  const TensorVec& momentum_buffers, const TensorVec& grad_avgs, double lr, double alpha, double eps,
+                  double weight_decay, double momentum, bool centered);
+void adadelta_step(const TensorVec& params, const TensorVec& grads, const TensorVec& square_avgs,
+                   const TensorVec& acc_deltas, double lr, double rho, double eps, double weight_decay);
+// decoupled: AdamW's weight decay (p *= 1 - lr wd) instead of L2.
+void adam_step(const TensorVec& params, const TensorVec& grads, const TensorVec& exp_avgs,
+               const TensorVec& exp_avg_sqs, const TensorVec& max_exp_avg_sqs, double lr, double beta1, double beta2,
+               double eps, double weight_decay, int64_t step, bool decoupled, bool amsgrad);
+// The global p-norm (p > 0 or inf) of all tensors: a 0-d tensor of their
+// dtype on their device (float32 0 on the CPU for an empty list).
+Tensor grad_norm(const TensorVec& tensors, double norm_type);
+// Multiplies all tensors in place by `factor` (a one-element tensor) or by
+// `value`; with max_norm the factor is a norm and the multiplier
+// min(1, max_norm / (norm + 1e-6)): clip_grad_norm_ with no host readback.
+void scale_(const TensorVec& tensors, const std::optional<Tensor>& factor, double value,
+            std::optional<double> max_norm);
+// Clamps all tensors in place to [-clip_value, clip_value].
+void clip_value_(const TensorVec& tensors, double clip_value);
+
 // --- reductions (reduce.cpp) ------------------------------------------------
 // dims: nullopt = all. Empty list = all too (NumPy's axis=() would be "none";
 // PyTorch's dim=[] is "all", which is what these follow).
@@ -259,6 +289,9 @@ void manual_seed(uint64_t seed);
 // blocks [offset, offset + ceil(n / 2)) of that seed are the caller's.
 std::pair<uint64_t, uint64_t> reserve_random(int64_t n);
 uint64_t initial_seed();
+// The whole generator state, (seed, offset), to save with a checkpoint and restore.
+std::pair<uint64_t, uint64_t> rng_state();
+void set_rng_state(uint64_t seed, uint64_t offset);
 
 }  // namespace ops
 }  // namespace dlcore

@@ -6,8 +6,15 @@ from .tensor import *  # noqa: F401,F403  (Tensor, factories, functions)
 from .tensor import __all__ as _tensor_all
 from .functions import *  # noqa: F401,F403  (dlcore.exp(x), dlcore.sum(x, dim), ...)
 from .functions import __all__ as _functions_all
+from . import autograd
+from .autograd import enable_grad, is_grad_enabled, no_grad, set_grad_enabled
 from . import cuda
 from . import functional
+from . import nn
+from . import data
+from . import optim
+from .checkpoint import load_checkpoint, save_checkpoint
+from .training import evaluate, fit, plot_history, predict
 
 __version__ = "0.1.0"
 
@@ -34,4 +41,6 @@ def set_cpu_isa(name):
 
 
 __all__ = ["DType", "Device", "bool_", "device", "dtype", "float32", "float64", "int32", "int64", "cuda", "functional",
+           "autograd", "nn", "data", "optim", "fit", "evaluate", "predict", "plot_history", "save_checkpoint",
+           "load_checkpoint", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
            "set_num_threads", "get_num_threads", "cpu_info", "set_cpu_isa"] + list(_tensor_all) + list(_functions_all)

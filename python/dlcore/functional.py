@@ -1,13 +1,16 @@
 """Neural-network functions with torch.nn.functional's names and signatures:
-activations, softmax and losses (and the L1 / L2 regularizer penalties), dropout, convolution and pooling. Each is one
-call of a kernel through the op layer (dlcore._C); the backward kernels are
-dlcore._C.<name>_backward(...) -- for convolution and pooling, whose backward
-takes the layer's geometry, also the functions *_backward* here -- which the
-autograd nodes call."""
+activations, softmax and losses (and the L1 / L2 regularizer penalties), normalization,
+dropout, convolution and pooling, plus the tensor ops (linear, reshape, cat, ...) under
+the same roof. Each is one call of a kernel through the op layer (dlcore._C) and, when an
+input requires a gradient, records its backward: the matching backward kernel
+(dlcore._C.<name>_backward(...); for convolution and pooling, whose backward takes the
+layer's geometry, also the functions *_backward* here)."""
 import numbers
 
 from . import _C
-from .tensor import Tensor, _as_tensor, _wrap
+from .autograd import needs_grad
+from .tensor import (Tensor, _as_tensor, _op, _reduce_grad, _wrap, cat, chunk, concatenate, flatten, linear,
+                     permute, reshape, split, squeeze, stack, transpose, unbind, unsqueeze, where)
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
            "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss",
@@ -16,7 +19,9 @@ __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softp
            "cosine_proximity_loss", "l1_penalty", "l2_penalty", "batch_norm", "layer_norm", "dropout", "dropout2d",
            "conv1d", "conv2d", "conv1d_backward_input", "conv1d_backward_weight", "conv2d_backward_input",
            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward",
-           "avg_pool2d_backward", "adaptive_avg_pool2d_backward"]
+           "avg_pool2d_backward", "adaptive_avg_pool2d_backward", "activation", "linear", "reshape", "flatten",
+           "transpose", "permute", "squeeze", "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind",
+           "where"]
 
 
 def _t(x, like=None):
@@ -24,83 +29,124 @@ def _t(x, like=None):
 
 
 # ---- activations --------------------------------------------------------------
+# The backward kernels take the derivative from the output where it determines it (ReLU,
+# sigmoid, tanh, ELU, SELU: no input kept alive), else from the input.
+
+def _from_output(name, input, fwd, bwd, *params):
+    x = _as_tensor(input)
+    out = fwd(x._t, *params)
+    return _op(name, out, (x,), lambda g: bwd(g, out, *params))
+
+
+def _from_input(name, input, fwd, bwd, *params):
+    x = _as_tensor(input)
+    xt = x._t
+    return _op(name, fwd(xt, *params), (x,), lambda g: bwd(g, xt, *params))
+
+
+def _with_param(name, x, param, fwd, bwd):
+    """An activation with a learned tensor parameter (PReLU's slope, Swish's beta)."""
+    xt, pt = x._t, param._t
+    return _op(name, fwd(xt, pt), (x, param), lambda g: bwd(g, xt, pt))
+
 
 def relu(input):
-    return _wrap(_C.relu(_t(input)))
+    return _from_output("relu", input, _C.relu, _C.relu_backward)
 
 
 def leaky_relu(input, negative_slope=0.01):
-    return _wrap(_C.leaky_relu(_t(input), float(negative_slope)))
+    return _from_input("leaky_relu", input, _C.leaky_relu, _C.leaky_relu_backward, float(negative_slope))
 
 
 def prelu(input, weight):
     """max(0, x) + weight * min(0, x) with a learned slope: weight has one value, or one per channel (dim 1)."""
     x = _as_tensor(input)
-    return _wrap(_C.prelu(x._t, _as_tensor(weight, like=x)._t))
+    return _with_param("prelu", x, _as_tensor(weight, like=x), _C.prelu, _C.prelu_backward)
 
 
 def elu(input, alpha=1.0):
-    return _wrap(_C.elu(_t(input), float(alpha)))
+    return _from_output("elu", input, _C.elu, _C.elu_backward, float(alpha))
 
 
 def selu(input):
-    return _wrap(_C.selu(_t(input)))
+    return _from_output("selu", input, _C.selu, _C.selu_backward)
 
 
 def silu(input):
     """x * sigmoid(x) (Swish with beta = 1)."""
-    return _wrap(_C.silu(_t(input)))
+    return _from_input("silu", input, _C.silu, _C.silu_backward)
 
 
 def swish(input, beta=1.0):
     """x * sigmoid(beta * x); beta a number, or a tensor (one value or one per channel) to learn it."""
     x = _as_tensor(input)
     if isinstance(beta, Tensor):
-        return _wrap(_C.swish(x._t, beta._t))
-    return _wrap(_C.silu(x._t, float(beta)))
+        return _with_param("swish", x, beta, _C.swish, _C.swish_backward)
+    return _from_input("swish", x, _C.silu, _C.silu_backward, float(beta))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
     """log(1 + exp(beta * x)) / beta, and x where beta * x > threshold."""
-    return _wrap(_C.softplus(_t(input), float(beta), float(threshold)))
+    return _from_input("softplus", input, _C.softplus, _C.softplus_backward, float(beta), float(threshold))
 
 
 def gelu(input, approximate="none"):
     """x * Phi(x) (approximate="none", erf form) or its tanh approximation (approximate="tanh")."""
-    return _wrap(_C.gelu(_t(input), approximate))
+    return _from_input("gelu", input, _C.gelu, _C.gelu_backward, approximate)
 
 
 def sigmoid(input):
-    return _wrap(_C.sigmoid(_t(input)))
+    return _from_output("sigmoid", input, _C.sigmoid, _C.sigmoid_backward)
 
 
 def tanh(input):
-    return _wrap(_C.tanh(_t(input)))
+    return _from_output("tanh", input, _C.tanh, _C.tanh_backward)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0):
-    return _wrap(_C.hardtanh(_t(input), float(min_val), float(max_val)))
+    return _from_input("hardtanh", input, _C.hardtanh, _C.hardtanh_backward, float(min_val), float(max_val))
 
 
 def hardsigmoid(input):
     """clip(x / 6 + 1/2, 0, 1)."""
-    return _wrap(_C.hardsigmoid(_t(input)))
+    return _from_input("hardsigmoid", input, _C.hardsigmoid, _C.hardsigmoid_backward)
 
 
 def heaviside(input):
-    """The perceptron's step: 1 where x > 0, else 0 (NaN stays NaN). It has no gradient."""
-    return _wrap(_C.heaviside(_t(input)))
+    """The perceptron's step: 1 where x > 0, else 0 (NaN stays NaN). It has no gradient: backward
+    through it raises an error."""
+    return _from_input("heaviside", input, _C.heaviside, _C.heaviside_backward)
+
+
+_ACTIVATIONS = {"identity": lambda x: x, "relu": relu, "leaky_relu": leaky_relu, "elu": elu, "selu": selu,
+                "silu": silu, "swish": silu, "softplus": softplus, "gelu": gelu,
+                "gelu_tanh": lambda x: gelu(x, "tanh"), "sigmoid": sigmoid, "tanh": tanh, "hardtanh": hardtanh,
+                "hardsigmoid": hardsigmoid, "heaviside": heaviside}
+
+
+def activation(input, name):
+    """The activation called `name` (the names linear() takes), with PyTorch's default parameters."""
+    fn = _ACTIVATIONS.get(name or "identity")
+    if fn is None:
+        raise ValueError(f"[activation] unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}")
+    return fn(input)
 
 
 # ---- softmax and losses on class scores ------------------------------------------
 
 def softmax(input, dim):
     """exp(x) / sum(exp(x)) along dim, max-subtracted (no overflow for huge scores)."""
-    return _wrap(_C.softmax(_t(input), int(dim)))
+    return _from_output("softmax", input, _C.softmax, _C.softmax_backward, int(dim))
 
 
 def log_softmax(input, dim):
-    return _wrap(_C.log_softmax(_t(input), int(dim)))
+    return _from_output("log_softmax", input, _C.log_softmax, _C.log_softmax_backward, int(dim))
+
+
+def _no_target_grad(op, target):
+    if needs_grad(target):
+        raise NotImplementedError(f"[{op}] the gradient with respect to the target is not implemented; "
+                                  "pass target.detach()")
 
 
 def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
@@ -108,52 +154,74 @@ def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="m
     target: class indices (the shape without C) or class probabilities (input's shape). weight: optional
     class weights (C,) scaling each class's terms; with labels, 'mean' divides by the summed weights of
     the counted labels (PyTorch's weighted mean). Labels equal to ignore_index count neither in the loss
-    nor in the mean; label_smoothing mixes a uniform distribution into the target."""
+    nor in the mean; label_smoothing mixes a uniform distribution into the target. The forward pass keeps
+    per-row statistics (max, log-sum-exp and target mass) so that the backward kernel,
+    mass * softmax(x) - weight * target, needs no second pass over the exponentials."""
     x = _as_tensor(input)
-    loss, _ = _C.cross_entropy(x._t, _as_tensor(target, like=x)._t, reduction, float(label_smoothing),
-                               int(ignore_index), _opt(weight, x))
-    return _wrap(loss)
+    t = _as_tensor(target, like=x)
+    _no_target_grad("cross_entropy", t)
+    args = (reduction, float(label_smoothing), int(ignore_index), _raw(_opt(weight, x)))
+    loss, stats = _C.cross_entropy(x._t, t._t, *args)
+    return _op("cross_entropy", loss, (x,), lambda g: _C.cross_entropy_backward(g, x._t, t._t, stats, *args))
 
 
 def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
     """-weight[target] * input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g.
     log_softmax's; 'mean' divides by the summed weights of the counted labels."""
     x = _as_tensor(input)
-    return _wrap(_C.nll_loss(x._t, _as_tensor(target, like=x)._t, reduction, int(ignore_index), _opt(weight, x)))
+    t = _as_tensor(target, like=x)
+    args = (reduction, int(ignore_index), _raw(_opt(weight, x)))
+    return _op("nll_loss", _C.nll_loss(x._t, t._t, *args), (x,),
+               lambda g: _C.nll_loss_backward(g, x._t, t._t, *args))
 
 
 # ---- losses on an input and a target of its shape ----------------------------
 
-def _pair(input, target):
+# Losses of the difference d = input - target: the target's gradient is minus the input's.
+_DIFFERENCE_LOSSES = frozenset(("mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss"))
+
+
+def _pair_loss(name, input, target, reduction, *params):
     x = _as_tensor(input)
-    return x._t, _as_tensor(target, like=x)._t
+    t = _as_tensor(target, like=x)
+    if name not in _DIFFERENCE_LOSSES:
+        _no_target_grad(name, t)
+    xt, tt = x._t, t._t
+    out = getattr(_C, name)(xt, tt, reduction, *params)
+    bwd = getattr(_C, name + "_backward")
+
+    def backward(g):
+        gx = bwd(g, xt, tt, reduction, *params)
+        gt = _reduce_grad(_C.neg(gx), tt) if t._requires_grad else None
+        return (_reduce_grad(gx, xt) if x._requires_grad else None), gt
+    return _op(name, out, (x, t), backward)
 
 
 def mse_loss(input, target, reduction="mean"):
     """(input - target)^2, reduced by 'mean', 'sum' or 'none'. A target of another shape broadcasts with
     the input (with a warning, as in PyTorch); so do those of the other regression losses and kl_div."""
-    return _wrap(_C.mse_loss(*_pair(input, target), reduction))
+    return _pair_loss("mse_loss", input, target, reduction)
 
 
 def l1_loss(input, target, reduction="mean"):
-    return _wrap(_C.l1_loss(*_pair(input, target), reduction))
+    return _pair_loss("l1_loss", input, target, reduction)
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     """0.5 d^2 / beta where |d| < beta, else |d| - 0.5 beta (d = input - target); beta = 0 is L1."""
-    return _wrap(_C.smooth_l1_loss(*_pair(input, target), reduction, float(beta)))
+    return _pair_loss("smooth_l1_loss", input, target, reduction, float(beta))
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0):
     """0.5 d^2 where |d| <= delta, else delta (|d| - 0.5 delta)."""
-    return _wrap(_C.huber_loss(*_pair(input, target), reduction, float(delta)))
+    return _pair_loss("huber_loss", input, target, reduction, float(delta))
 
 
 def binary_cross_entropy(input, target, weight=None, reduction="mean"):
     """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100.
     weight (optional) broadcasts to the input's shape."""
     x = _as_tensor(input)
-    return _wrap(_C.binary_cross_entropy(x._t, _t(target, x), reduction, _opt(weight, x)))
+    return _pair_loss("binary_cross_entropy", x, target, reduction, _raw(_opt(weight, x)))
 
 
 def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
@@ -161,20 +229,19 @@ def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean
     -w (p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))), with weight w and pos_weight p (e.g. one per
     class, the ratio of negatives to positives) optional and broadcast to the input's shape."""
     x = _as_tensor(input)
-    return _wrap(_C.binary_cross_entropy_with_logits(x._t, _t(target, x), reduction, _opt(weight, x),
-                                                     _opt(pos_weight, x)))
+    return _pair_loss("binary_cross_entropy_with_logits", x, target, reduction, _raw(_opt(weight, x)),
+                      _raw(_opt(pos_weight, x)))
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
     """KL(target || exp(input)) per element: target (log target - input), input log-probabilities;
     target probabilities, or log-probabilities with log_target. 'batchmean' divides the sum by the
     batch size (input.shape[0]), which is the mathematical KL divergence per sample."""
-    x, t = _pair(input, target)
-    fn = _C.kl_div_log_target if log_target else _C.kl_div
+    name = "kl_div_log_target" if log_target else "kl_div"
     if reduction != "batchmean":
-        return _wrap(fn(x, t, reduction))
-    batch = x.shape[0] if len(x.shape) > 0 else 1
-    return _wrap(fn(x, t, "sum")) / batch
+        return _pair_loss(name, input, target, reduction)
+    x = _as_tensor(input)
+    return _pair_loss(name, x, target, "sum") / (x.shape[0] if x.ndim > 0 else 1)
 
 
 # ---- losses on class scores and on pairs of rows -------------------------------------
@@ -183,13 +250,22 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     """The multi-class hinge (SVM) loss: w[y] sum over j != y of max(0, margin - x[y] + x[j])^p / C for
     scores (C,) or (N, C), integer labels y and optional class weights w (C,); p = 2 is the squared hinge."""
     x = _as_tensor(input)
-    return _wrap(_C.multi_margin_loss(x._t, _as_tensor(target, like=x)._t, int(p), float(margin), reduction,
-                                      _opt(weight, x)))
+    t = _as_tensor(target, like=x)
+    args = (int(p), float(margin), reduction, _raw(_opt(weight, x)))
+    return _op("multi_margin_loss", _C.multi_margin_loss(x._t, t._t, *args), (x,),
+               lambda g: _C.multi_margin_loss_backward(g, x._t, t._t, *args))
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     """x1 . x2 / (max(|x1|, eps) max(|x2|, eps)) along dim."""
-    return _wrap(_C.cosine_similarity(*_pair(x1, x2), int(dim), float(eps)))
+    a = _as_tensor(x1)
+    b = _as_tensor(x2, like=a)
+    args = (int(dim), float(eps))
+
+    def backward(g):
+        ga, gb = _C.cosine_similarity_backward(g, a._t, b._t, *args)
+        return _reduce_grad(ga, a._t), _reduce_grad(gb, b._t)
+    return _op("cosine_similarity", _C.cosine_similarity(a._t, b._t, *args), (a, b), backward)
 
 
 def cosine_proximity_loss(x1, x2, dim=1, eps=1e-8, reduction="mean"):
@@ -204,32 +280,48 @@ def cosine_proximity_loss(x1, x2, dim=1, eps=1e-8, reduction="mean"):
 
 # ---- regularizer penalties ---------------------------------------------------------
 
+def _penalty(name, weight, lam):
+    w = _as_tensor(weight)
+    lam = float(lam)
+    bwd = getattr(_C, name + "_backward")
+    return _op(name, getattr(_C, name)(w._t, lam), (w,), lambda g: _C.mul(bwd(w._t, lam), g))
+
+
 def l1_penalty(weight, lam=1.0):
-    """lam * sum |w| (its gradient: dlcore._C.l1_penalty_backward(w, lam) = lam sign(w))."""
-    return _wrap(_C.l1_penalty(_t(weight), float(lam)))
+    """lam * sum |w|; its gradient lam sign(w) is one kernel (dlcore._C.l1_penalty_backward)."""
+    return _penalty("l1_penalty", weight, lam)
 
 
 def l2_penalty(weight, lam=1.0):
-    """lam * sum w^2 (its gradient: dlcore._C.l2_penalty_backward(w, lam) = 2 lam w)."""
-    return _wrap(_C.l2_penalty(_t(weight), float(lam)))
+    """lam * sum w^2; its gradient 2 lam w is one kernel (dlcore._C.l2_penalty_backward)."""
+    return _penalty("l2_penalty", weight, lam)
 
 
 # ---- normalization ---------------------------------------------------------------
 
 def _opt(t, like):
-    return None if t is None else _as_tensor(t, like=like)._t
+    return None if t is None else _as_tensor(t, like=like)
+
+
+def _raw(t):
+    return None if t is None else t._t
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
     """Normalizes each channel (dim 1) of (N, C) or (N, C, d1, ...) input. training: by the batch's
     statistics, updating running_mean / running_var in place (running = (1 - momentum) running +
-    momentum batch, the variance unbiased); else by the running statistics. The backward kernel is
-    dlcore._C.batch_norm_backward(grad, input, weight, mean, invstd, training) with the mean and
-    invstd that dlcore._C.batch_norm returns."""
+    momentum batch, the variance unbiased); else by the running statistics. The kernel also returns
+    the mean and 1/std it used, which the backward kernel takes."""
     x = _as_tensor(input)
-    y, _, _ = _C.batch_norm(x._t, _opt(running_mean, x), _opt(running_var, x), _opt(weight, x), _opt(bias, x),
-                            bool(training), float(momentum), float(eps))
-    return _wrap(y)
+    w, b = _opt(weight, x), _opt(bias, x)
+    training = bool(training)
+    y, mean, invstd = _C.batch_norm(x._t, _raw(_opt(running_mean, x)), _raw(_opt(running_var, x)), _raw(w), _raw(b),
+                                    training, float(momentum), float(eps))
+
+    def backward(g):
+        gx, gw, gb = _C.batch_norm_backward(g, x._t, _raw(w), mean, invstd, training)
+        return gx, gw, gb
+    return _op("batch_norm", y, (x, w, b), backward)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -237,30 +329,35 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     (both of that shape, optional)."""
     x = _as_tensor(input)
     shape = [int(normalized_shape)] if isinstance(normalized_shape, numbers.Integral) else [int(d) for d in normalized_shape]
-    y, _, _ = _C.layer_norm(x._t, shape, _opt(weight, x), _opt(bias, x), float(eps))
-    return _wrap(y)
+    w, b = _opt(weight, x), _opt(bias, x)
+    y, mean, invstd = _C.layer_norm(x._t, shape, _raw(w), _raw(b), float(eps))
+    return _op("layer_norm", y, (x, w, b),
+               lambda g: tuple(_C.layer_norm_backward(g, x._t, shape, _raw(w), mean, invstd)))
 
 
 # ---- dropout ------------------------------------------------------------------------
 
-def _dropout(fn, input, p, training, seed):
+def _dropout(name, input, p, training, seed):
     x = _as_tensor(input)
-    if not training:
+    if not training or p == 0:
         return x
-    out, _, _ = fn(x._t, float(p), None if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF)
-    return _wrap(out)
+    p = float(p)
+    out, seed, offset = getattr(_C, name)(x._t, p, None if seed is None else int(seed) & 0xFFFFFFFFFFFFFFFF)
+    # The backward regenerates the mask from (seed, offset) instead of keeping it.
+    bwd = getattr(_C, name + "_backward")
+    return _op(name, out, (x,), lambda g: bwd(g, p, seed, offset))
 
 
 def dropout(input, p=0.5, training=True, seed=None):
     """Zeroes each element with probability p and scales the rest by 1 / (1 - p) (inverted dropout).
     The mask comes from the counter-based generator: the global one (see dlcore.manual_seed), or
     `seed`, which gives the same mask on every device."""
-    return _dropout(_C.dropout, input, p, training, seed)
+    return _dropout("dropout", input, p, training, seed)
 
 
 def dropout2d(input, p=0.5, training=True, seed=None):
     """Channel dropout for (N, C, H, W) or (C, H, W) input: zeroes whole H x W planes with probability p."""
-    return _dropout(_C.dropout2d, input, p, training, seed)
+    return _dropout("dropout2d", input, p, training, seed)
 
 
 def _tuple(value, n, name, op):
@@ -283,23 +380,41 @@ def _conv_args(n, stride, padding, dilation, op):
 
 # ---- convolution ---------------------------------------------------------------------------
 
+def _conv(n, input, weight, bias, stride, padding, dilation, groups, variant):
+    """conv1d / conv2d and their backward: dx by the backward-data kernel, dw by the backward-weight
+    kernel, db as the sum of g over the batch and the output pixels."""
+    op = f"conv{n}d"
+    s, p, d = _conv_args(n, stride, padding, dilation, op)
+    x = _as_tensor(input)
+    w, b = _as_tensor(weight, like=x), _opt(bias, x)
+    groups = int(groups)
+    out = getattr(_C, op)(x._t, w._t, _raw(b), s, p, d, groups, variant)
+
+    def backward(g):
+        gx = gw = gb = None
+        if x._requires_grad:
+            gx = getattr(_C, op + "_backward_input")(g, w._t, list(x.shape), s, p, d, groups, variant)
+        if w._requires_grad:
+            gw = getattr(_C, op + "_backward_weight")(g, x._t, list(w.shape), s, p, d, groups, variant)
+        if b is not None and b._requires_grad:
+            gb = _C.sum(g, [0] + list(range(2, g.ndim)), False)
+        return gx, gw, gb
+    return _op(op, out, (x, w, b), backward)
+
+
 def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, variant="fast"):
     """2-D convolution over (N, C, H, W) with weight (out_channels, C / groups, KH, KW).
 
     padding: an int, a pair, "valid" (none) or "same" (output size = input size; stride 1).
     variant: "fast" (im2col + packed GEMM on the CPU, implicit GEMM on CUDA) or "naive"
     (the direct loops, the test oracle)."""
-    s, p, d = _conv_args(2, stride, padding, dilation, "conv2d")
-    return _wrap(_C.conv2d(input._t, _t(weight, input), None if bias is None else _t(bias, input), s, p, d,
-                           int(groups), variant))
+    return _conv(2, input, weight, bias, stride, padding, dilation, groups, variant)
 
 
 def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1, *, variant="fast"):
     """1-D convolution over (N, C, L) with weight (out_channels, C / groups, K): Keras' Conv1D,
     run by the conv2d kernels as a convolution of height 1."""
-    s, p, d = _conv_args(1, stride, padding, dilation, "conv1d")
-    return _wrap(_C.conv1d(input._t, _t(weight, input), None if bias is None else _t(bias, input), s, p, d,
-                           int(groups), variant))
+    return _conv(1, input, weight, bias, stride, padding, dilation, groups, variant)
 
 
 def conv2d_backward_input(grad_output, weight, input_shape, stride=1, padding=0, dilation=1, groups=1, *,
@@ -343,22 +458,34 @@ def _pool_args(kernel_size, stride, padding, op):
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
     """Max over windows of the last two dims of (C, H, W) or (N, C, H, W); stride defaults to
     kernel_size. return_indices also returns each maximum's flat position in its H x W plane
-    (int64), which max_pool2d_backward takes. NaN in a window is its maximum."""
+    (int64), which max_pool2d_backward takes (and backward uses). NaN in a window is its maximum."""
     k, s, p = _pool_args(kernel_size, stride, padding, "max_pool2d")
-    out, idx = _C.max_pool2d(input._t, k, s, p, _tuple(dilation, 2, "dilation", "max_pool2d"), bool(ceil_mode))
-    return (_wrap(out), _wrap(idx)) if return_indices else _wrap(out)
+    dil = _tuple(dilation, 2, "dilation", "max_pool2d")
+    x = _as_tensor(input)
+    out, idx = _C.max_pool2d(x._t, k, s, p, dil, bool(ceil_mode))
+    shape = list(x.shape)
+    y = _op("max_pool2d", out, (x,), lambda g: _C.max_pool2d_backward(g, idx, shape, k, s, p, dil, bool(ceil_mode)))
+    return (y, _wrap(idx)) if return_indices else y
 
 
 def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
     """Mean over windows of the last two dims; count_include_pad divides by the window size
     including zero padding (PyTorch's default) rather than by the pixels inside the image."""
     k, s, p = _pool_args(kernel_size, stride, padding, "avg_pool2d")
-    return _wrap(_C.avg_pool2d(input._t, k, s, p, bool(ceil_mode), bool(count_include_pad)))
+    x = _as_tensor(input)
+    flags = (bool(ceil_mode), bool(count_include_pad))
+    shape = list(x.shape)
+    return _op("avg_pool2d", _C.avg_pool2d(x._t, k, s, p, *flags), (x,),
+               lambda g: _C.avg_pool2d_backward(g, shape, k, s, p, *flags))
 
 
 def adaptive_avg_pool2d(input, output_size):
     """Mean pooling to a fixed output size (output_size 1: global average pooling)."""
-    return _wrap(_C.adaptive_avg_pool2d(input._t, _tuple(output_size, 2, "output_size", "adaptive_avg_pool2d")))
+    x = _as_tensor(input)
+    shape = list(x.shape)
+    return _op("adaptive_avg_pool2d",
+               _C.adaptive_avg_pool2d(x._t, _tuple(output_size, 2, "output_size", "adaptive_avg_pool2d")), (x,),
+               lambda g: _C.adaptive_avg_pool2d_backward(g, shape))
 
 
 def max_pool2d_backward(grad_output, indices, input_shape, kernel_size, stride=None, padding=0, dilation=1,

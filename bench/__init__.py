@@ -1,0 +1,1 @@
+"""dlcore.bench: the microbenchmarks of every kernel family and the training-step benchmark (see __main__.py)."""

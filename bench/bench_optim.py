@@ -1,0 +1,149 @@
+"""Fused optimizer steps: dlcore's one-call multi-tensor Adam and SGD-momentum steps against
+PyTorch's foreach and fused CPU optimizers, and against the machine's measured memory bandwidth,
+float32, in one run.
+
+    cd /work/main && PYTHONPATH=python python bench/bench_optim.py [--threads 1,2] [--quick] [--json out.json]
+
+(--quick: the MLP list only, 4 MiB bandwidth probe, 3 rounds of 10 ms samples)
+
+Parameter lists:
+  mlp     the 6 tensors of an MLP 784-512-512-10 (0.67M parameters)
+  10M     10 layers of a 1000 x 1000 weight and a bias: 20 tensors, 10.01M parameters
+Steps:
+  adam    Adam (lr 1e-3, betas (0.9, 0.999), eps 1e-8); bytes per parameter: p, grad, exp_avg,
+          exp_avg_sq read, p, exp_avg, exp_avg_sq written: 7 x 4 B
+  sgd     SGD with momentum 0.9: p, grad, buf read, p, buf written: 5 x 4 B
+Contenders: dlcore (_C.adam_step / _C.sgd_step, one call per step), torch.optim with
+foreach=True, and with fused=True where this PyTorch build has the CPU kernel. Each step's
+result is checked against torch.optim's before timing (the same first step from the same state).
+
+GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
+the same thread count (the best of a 64 MiB copy by dlcore and by torch). dl/x is a time ratio:
+< 1 means dlcore is faster. Timing, thread pinning and the noise gate are bench/_timing.py's.
+"""
+import os
+import sys
+
+import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import _timing as T  # noqa: E402
+
+import dlcore  # noqa: E402
+from dlcore import _C  # noqa: E402
+
+torch = T.torch
+
+LISTS = {"mlp": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
+         "10M": [s for _ in range(10) for s in ((1000, 1000), (1000,))]}
+BW_SIZE = 1 << 24
+QUICK_BW_SIZE = 1 << 22
+BYTES_PER_PARAM = {"adam": 7 * 4, "sgd": 5 * 4}
+LR, MOMENTUM = 1e-3, 0.9
+
+
+class DlcoreStep:
+    """One optimizer's parameters, gradients and state as dlcore tensors, stepped by one _C call."""
+
+    def __init__(self, kind, params, grads):
+        self.kind = kind
+        self.p = [dlcore.tensor(a) for a in params]
+        self.g = [dlcore.tensor(a)._t for a in grads]
+        n = 2 if kind == "adam" else 1
+        self.state = [[dlcore.zeros(*a.shape)._t for a in params] for _ in range(n)]
+        self.steps = 0
+
+    def __call__(self):
+        self.steps += 1
+        p = [t._t for t in self.p]
+        if self.kind == "adam":
+            _C.adam_step(p, self.g, self.state[0], self.state[1], [], LR, 0.9, 0.999, 1e-8, 0.0, self.steps,
+                         False, False)
+        else:
+            _C.sgd_step(p, self.g, self.state[0], LR, MOMENTUM, 0.0, 0.0, False, self.steps == 1)
+
+
+def torch_step(kind, params, grads, **variant):
+    """A torch.optim step over copies of the parameters, or None when the variant is unsupported."""
+    tp = [torch.tensor(a, requires_grad=True) for a in params]
+    for t, g in zip(tp, grads):
+        t.grad = torch.tensor(g)
+    if kind == "adam":
+        opt = torch.optim.Adam(tp, lr=LR, betas=(0.9, 0.999), eps=1e-8, **variant)
+    else:
+        opt = torch.optim.SGD(tp, lr=LR, momentum=MOMENTUM, **variant)
+    try:
+        opt.step()
+    except (RuntimeError, NotImplementedError):
+        return None
+    return opt.step, tp
+
+
+def build(kind, shapes, rng):
+    params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
+    ours = DlcoreStep(kind, params, grads)
+    ours()
+    fns = {"dlcore": ours}
+    if torch is not None:
+        for name, variant in (("torch foreach", {"foreach": True}), ("torch fused", {"fused": True})):
+            made = torch_step(kind, params, grads, **variant)
+            if made is None:
+                continue
+            step, tp = made
+            for ours_p, theirs in zip(ours.p, tp):  # the same first step from the same state
+                np.testing.assert_allclose(ours_p.numpy(), theirs.detach().numpy(), rtol=1e-6, atol=1e-7,
+                                           err_msg=f"{kind} vs {name}")
+            fns[name] = step
+    return fns
+
+
+def bandwidth(n, threads, min_time, rounds):
+    """The best GB/s of a copy of n float32 by dlcore and by torch, per thread count."""
+    a = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
+    da = dlcore.tensor(a)
+    fns = {"dlcore": lambda: da.clone()}
+    if torch is not None:
+        ta = torch.from_numpy(a).clone()
+        fns["torch"] = lambda: ta.clone()
+    res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
+    return {t: max(8 * n / res[(c, t)].median / 1e9 for c in fns) for t in threads}
+
+
+def main(argv=None):
+    args = T.parse_bench_args(__doc__, argv)
+    threads, min_time, rounds = args.threads, args.min_time, args.rounds
+    bw = bandwidth(QUICK_BW_SIZE if args.quick else BW_SIZE, threads, min_time, rounds)
+    rng = np.random.default_rng(0)
+    contenders = ("dlcore", "torch foreach", "torch fused")
+    rows, dump = [], []
+    for list_name in (["mlp"] if args.quick else list(LISTS)):
+        shapes = LISTS[list_name]
+        n = sum(int(np.prod(s)) for s in shapes)
+        for kind in ("adam", "sgd"):
+            T.wait_quiet(max(threads), max_wait=3)
+            fns = build(kind, shapes, rng)
+            res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
+            for t in threads:
+                med = {c: res[(c, t)].median if (c, t) in res else None for c in contenders}
+                gbs = BYTES_PER_PARAM[kind] * n / med["dlcore"] / 1e9
+                rows.append([kind, f"{list_name} ({len(shapes)} x, {n / 1e6:.2f}M)", str(t)] +
+                            [T.fmt_time(med[c]) for c in contenders] +
+                            [f"{gbs:.1f}", f"{100 * gbs / bw[t]:.0f}%"] +
+                            [T.fmt_ratio(med["dlcore"], med[c]) for c in contenders[1:]])
+                dump.append({"step": kind, "list": list_name, "params": n, "threads": t,
+                             **{c: res[(c, t)].to_dict() for c in contenders if (c, t) in res}})
+    T.print_table(["step", "parameters", "threads"] + [f"{c} time" for c in contenders] +
+                  ["dlcore GB/s", "% bw", "dl/foreach", "dl/fused"], rows,
+                  title="optimizer steps, float32 (median time per step; dl/x = time ratio, <1: dlcore faster); "
+                        "measured bandwidth " + ", ".join(f"{bw[t]:.1f} GB/s at {t} thread(s)" for t in threads),
+                  align="lll" + "r" * 9)
+    print(f"noise: {T.GATE['noisy_tries']} noisy sample tries retaken, {T.GATE['forced']} kept although noisy, "
+          f"{T.GATE['waited_s']:.0f} s waited for a quiet box")
+    T.dump_json(args.json, {"title": "optimizer steps", "rows": dump, "bandwidth_gbs": bw,
+                            "settings": {"threads": threads, "min_time": min_time, "rounds": rounds,
+                                         "quick": args.quick}})
+
+
+if __name__ == "__main__":
+    main()

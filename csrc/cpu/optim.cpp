@@ -1,0 +1,130 @@
+// Fused optimizer steps (SGD with momentum / Nesterov, Adagrad, RMSprop,
+// Adadelta, Adam / AdamW / AMSGrad) and the list kernels of gradient
+// clipping (global p-norm, scaling, clamping), over a whole list of tensors
+// per call. Shapes: a TensorList of contiguous tensors, each with its
+// parameter, gradient and state operands (OptimizerStep, core/kernels.h).
+// Algorithm: multi-tensor apply -- the list is cut into chunks of kChunk
+// elements (split_list, core/multi_tensor.h) and ONE parallel loop shares the
+// chunks out to the threads; within a chunk a single `omp simd` loop reads
+// every operand once and writes the updated ones once.
+// Numerics: the per-element math is pointwise::optimizer_update
+// (core/pointwise.h, shared with CUDA), PyTorch's single-tensor formulas in
+// its operation order, rounded in the tensors' dtype; NaN and inf flow
+// through as in PyTorch. The norm sums in float64 per chunk, then over the
+// chunks in order: the same result for any number of threads.
+#include <cmath>
+#include <vector>
+#include "core/multi_tensor.h"
+#include "core/pointwise.h"
+#include "cpu/rows.h"
+
+namespace dlcore::cpu::DLCORE_ISA {
+
+namespace {
+
+// Elements per work item: the operands of a chunk (up to five of float64)
+// stay within L2 while it is updated. Fixed, so that the norm's partial sums
+// never depend on the thread count.
+constexpr int64_t kChunk = 8192;
+
+template <class F>
+void for_chunks(const std::vector<ListTensor>& chunks, const F& f) {
+  parallel_for(static_cast<int64_t>(chunks.size()), std::max<int64_t>(1, kRowGrain / kChunk),
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t c = begin; c < end; ++c) f(c, chunks[static_cast<size_t>(c)]);
+               });
+}
+
+template <class T, Optimizer kind, bool kFlag, bool kCentered>
+void step_typed(const OptimizerStep& s) {
+  const pointwise::OptimizerScalars<T> h(s);
+  for_chunks(split_list(s.list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+    T* __restrict p = static_cast<T*>(c.data[0]);
+    const T* __restrict g = static_cast<const T*>(c.data[1]);
+    T* __restrict s0 = static_cast<T*>(c.data[2]);
+    T* __restrict s1 = static_cast<T*>(c.data[3]);
+    T* __restrict s2 = static_cast<T*>(c.data[4]);
+    const int64_t n = c.numel;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) pointwise::optimizer_update<kind, kFlag, kCentered>(h, i, p, g, s0, s1, s2);
+  });
+}
+
+// sum |x|^p over one chunk in float64 (p = 1, 2 vectorized), or max |x| with NaN winning.
+template <class T> double chunk_norm(const T* x, int64_t n, double p) {
+  double acc = 0;
+  if (p == HUGE_VAL) {
+    int nan = 0;
+#pragma omp simd reduction(max : acc) reduction(| : nan)
+    for (int64_t i = 0; i < n; ++i) {
+      const double a = std::fabs(static_cast<double>(x[i]));
+      acc = a > acc ? a : acc;
+      nan |= a != a;
+    }
+    return nan ? NAN : acc;
+  }
+  if (p == 2) {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < n; ++i) acc += static_cast<double>(x[i]) * static_cast<double>(x[i]);
+  } else if (p == 1) {
+#pragma omp simd reduction(+ : acc)
+    for (int64_t i = 0; i < n; ++i) acc += std::fabs(static_cast<double>(x[i]));
+  } else {
+    for (int64_t i = 0; i < n; ++i) acc += std::pow(std::fabs(static_cast<double>(x[i])), p);
+  }
+  return acc;
+}
+
+template <class T> void norm_typed(const TensorList& list, double p, T* out) {
+  const std::vector<ListTensor> chunks = split_list(list, kChunk, sizeof(T));
+  std::vector<double> partial(chunks.size());
+  for_chunks(chunks, [&](int64_t k, const ListTensor& c) {
+    partial[static_cast<size_t>(k)] = chunk_norm(static_cast<const T*>(c.data[0]), c.numel, p);
+  });
+  double acc = 0;
+  for (double v : partial)
+    acc = p == HUGE_VAL ? pointwise::binary<BinaryOp::Maximum, double, pointwise::LibMath>(acc, v) : acc + v;
+  *out = static_cast<T>(pointwise::norm_root(acc, p));
+}
+
+template <class T> void scale_typed(const TensorList& list, const ListScale& s) {
+  T f = s.factor ? *static_cast<const T*>(s.factor) : static_cast<T>(s.value);
+  if (s.clip_norm) f = pointwise::clip_coefficient(f, s.max_norm);
+  for_chunks(split_list(list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+    T* x = static_cast<T*>(c.data[0]);
+#pragma omp simd
+    for (int64_t i = 0; i < c.numel; ++i) x[i] = x[i] * f;
+  });
+}
+
+template <class T> void clamp_typed(const TensorList& list, T bound) {
+  for_chunks(split_list(list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+    T* x = static_cast<T*>(c.data[0]);
+#pragma omp simd
+    for (int64_t i = 0; i < c.numel; ++i) x[i] = x[i] < -bound ? -bound : (x[i] > bound ? bound : x[i]);
+  });
+}
+
+}  // namespace
+
+void optimizer_step(DType dt, const OptimizerStep& s) {
+  pointwise::dispatch_optimizer(s, [&](auto kind, auto flag, auto centered) {
+    dispatch_floating(dt, [&](auto tag) {
+      step_typed<decltype(tag), decltype(kind)::value, decltype(flag)::value, decltype(centered)::value>(s);
+    });
+  });
+}
+
+void list_norm(DType dt, const TensorList& list, double p, void* out) {
+  dispatch_floating(dt, [&](auto tag) { norm_typed(list, p, static_cast<decltype(tag)*>(out)); });
+}
+
+void list_scale(DType dt, const TensorList& list, const ListScale& s) {
+  dispatch_floating(dt, [&](auto tag) { scale_typed<decltype(tag)>(list, s); });
+}
+
+void list_clamp(DType dt, const TensorList& list, double bound) {
+  dispatch_floating(dt, [&](auto tag) { clamp_typed(list, static_cast<decltype(tag)>(bound)); });
+}
+
+}  // namespace dlcore::cpu::DLCORE_ISA
