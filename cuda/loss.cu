@@ -1,7 +1,8 @@
 // Loss kernels on the device, forward and backward (the list of
 // csrc/cpu/loss.cpp). Shapes: elementwise losses, a StridedLoop over the
-// input's shape with device pointers (out, x, t; backward dx, x, t, g);
-// hinge, (rows, classes) scores and (rows,) labels; cosine, (rows, n) rows.
+// loss's shape with device pointers (out, x, t[, pos_weight][, weight];
+// backward dx, x, t, g[, pos_weight]); hinge, (rows, classes) scores, (rows,)
+// labels and (classes,) weights; cosine, (rows, n) rows.
 // Algorithm: elementwise, one thread per element in a grid-stride loop with
 // the loss a template parameter; the row kernels give a row to a warp (up to
 // kWarpRowMax entries) or a block and reduce with the fixed-order
@@ -13,17 +14,26 @@ namespace dlcore::cuda {
 
 namespace {
 
-// l(x, t) into out, or dl/dx * g into dx (kBackward).
-template <Loss loss, class T, bool kBackward>
+// w l(x, t) into out (kWeighted: w from the last operand), or dl/dx * g into
+// dx (kBackward); BCEWithLogitsPosWeight reads its parameter from the
+// pos_weight operand after t (forward) or g (backward).
+template <Loss loss, class T, bool kBackward, bool kWeighted>
 __global__ void loss_kernel(StridedLoop loop, int64_t n, T a) {
+  constexpr bool kPos = loss == Loss::BCEWithLogitsPosWeight;
+  constexpr int kOps = 3 + kBackward + kPos + kWeighted;
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
-    int64_t off[kBackward ? 4 : 3];
+    int64_t off[kOps];
     loop_offsets(loop, i, off);
     const T x = at<T>(loop.data[1], off[1]), t = at<T>(loop.data[2], off[2]);
-    if constexpr (kBackward)
-      at<T>(loop.data[0], off[0]) = pointwise::loss_grad<loss, T, DeviceMath>(x, t, at<T>(loop.data[3], off[3]), a);
-    else
-      at<T>(loop.data[0], off[0]) = pointwise::loss_value<loss, T, DeviceMath>(x, t, a);
+    T param = a;
+    if constexpr (kPos) param = at<T>(loop.data[3 + kBackward], off[3 + kBackward]);
+    if constexpr (kBackward) {
+      at<T>(loop.data[0], off[0]) = pointwise::loss_grad<loss, T, DeviceMath>(x, t, at<T>(loop.data[3], off[3]), param);
+    } else {
+      T v = pointwise::loss_value<loss, T, DeviceMath>(x, t, param);
+      if constexpr (kWeighted) v *= at<T>(loop.data[kOps - 1], off[kOps - 1]);
+      at<T>(loop.data[0], off[0]) = v;
+    }
   }
 }
 
@@ -33,7 +43,9 @@ void launch_loss(Loss kind, DType dt, const StridedLoop& loop, double a) {
   if (n == 0) return;
   dispatch_loss(kind, dt, [&](auto op, auto tag) {
     using T = decltype(tag);
-    auto kernel = loss_kernel<decltype(op)::value, T, kBackward>;
+    constexpr Loss L = decltype(op)::value;
+    const bool weighted = !kBackward && loop.nops > (L == Loss::BCEWithLogitsPosWeight ? 4 : 3);
+    auto kernel = weighted ? loss_kernel<L, T, kBackward, !kBackward> : loss_kernel<L, T, kBackward, false>;
     DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), loop, n, static_cast<T>(a));
     DL_CHECK_LAUNCH();
   });
@@ -61,7 +73,8 @@ __global__ void margin_kernel(MarginProblem p) {
     for (int64_t j = g.rank(); j < C; j += g.size())
       if (j != y) s += static_cast<double>(hinge(margin - xy + x[j], p.power));
     s = g.reduce(s, SumOp(), 0.0);
-    if (g.rank() == 0) static_cast<T*>(p.loss)[r] = static_cast<T>(s / static_cast<double>(C));
+    const double w = p.weight ? static_cast<double>(static_cast<const T*>(p.weight)[y]) : 1.0;
+    if (g.rank() == 0) static_cast<T*>(p.loss)[r] = static_cast<T>(w * s / static_cast<double>(C));
   }
 }
 
@@ -74,7 +87,8 @@ __global__ void margin_backward_kernel(MarginProblem p) {
     const T* x = static_cast<const T*>(p.x) + r * C;
     T* dx = static_cast<T*>(p.dx) + r * C;
     const int64_t y = p.labels[r];
-    const T xy = x[y], gr = static_cast<const T*>(p.grad)[p.grad_per_row ? r : 0] / static_cast<T>(C);
+    const T w = p.weight ? static_cast<const T*>(p.weight)[y] : T(1);
+    const T xy = x[y], gr = w * static_cast<const T*>(p.grad)[p.grad_per_row ? r : 0] / static_cast<T>(C);
     double s = 0;
     for (int64_t j = g.rank(); j < C; j += g.size()) {
       if (j == y) continue;  // one thread writes y's entry, after the reduction

@@ -1,12 +1,17 @@
 // Softmax, log-softmax (forward, backward) and the fused softmax +
 // cross-entropy / NLL kernels on the device. Shapes as on the CPU
 // (csrc/cpu/softmax.cpp): contiguous (rows, classes), labels (rows,) int64 or
-// target probabilities (rows, classes), per-row loss (rows,) and stats (rows,
-// 2: max and log-sum, float64). Algorithm: each row belongs to one warp (up to 1024 classes) or
-// one block (wider rows, any width: the threads stride over the row); the
-// max and the sum of exp(x - max) are warp-shuffle reductions (plus a
-// shared-memory step across a block's warps), in a fixed order. The
-// cross-entropy backward is elementwise: dlogits = g (exp((x - m) - ls) - q).
+// target probabilities (rows, classes), class weights (classes,), per-row
+// loss (rows,) or one reduced value, stats (rows, 3: max, log-sum and target
+// mass, float64). Algorithm: each row belongs to one warp (up to 1024
+// classes) or one block (wider rows, any width: the threads stride over the
+// row); the max and the sum of exp(x - max) are warp-shuffle reductions
+// (plus a shared-memory step across a block's warps), in a fixed order. The
+// row kernel also checks each label's range (an atomic min on *bad_row). A
+// reduced loss adds one single-block launch summing the rows' (loss,
+// weight) pairs in a fixed order. The cross-entropy backward is elementwise:
+// dlogits = g (S exp((x - m) - ls) - w q), after a single-block pass for a
+// mean's summed label weights.
 // Numerics: max-subtracted; sums in float64, lse - x as (m - x) + ls; the
 // device's full-precision exp/log.
 #include "common.cuh"
@@ -67,6 +72,26 @@ __global__ void softmax_backward_kernel(SoftmaxProblem p) {
   }
 }
 
+// Whether row r counts (as in cpu/softmax.cpp): a label out of range goes
+// to *bad_row, the smallest such row winning, and counts as ignored.
+__device__ __forceinline__ bool row_counts(const CrossEntropyProblem& p, int64_t r) {
+  if (!p.labels) return true;
+  const int64_t y = p.labels[r];
+  if (y == p.ignore_index) return false;
+  if (y >= 0 && y < p.classes) return true;
+  atomicMin(reinterpret_cast<long long*>(p.bad_row), static_cast<long long>(r));
+  return false;
+}
+
+// A counted row's weight in a mean: its label's class weight, else 1.
+template <class T> __device__ __forceinline__ double row_weight(const CrossEntropyProblem& p, int64_t r) {
+  return p.labels && p.weight ? static_cast<double>(static_cast<const T*>(p.weight)[p.labels[r]]) : 1.0;
+}
+
+template <class T> __device__ __forceinline__ double class_weight(const CrossEntropyProblem& p, int64_t c) {
+  return p.weight ? static_cast<double>(static_cast<const T*>(p.weight)[c]) : 1.0;
+}
+
 template <class T, bool kWarp>
 __global__ void cross_entropy_kernel(CrossEntropyProblem p) {
   const RowGroup<kWarp> g;
@@ -80,62 +105,105 @@ __global__ void cross_entropy_kernel(CrossEntropyProblem p) {
       m = static_cast<double>(mt);
       ls = DeviceMath::log(group_sum_exp(g, x, C, mt));
     }
-    double loss = 0;
+    const bool counts = row_counts(p, r);
+    const double weight = counts ? row_weight<T>(p, r) : 0.0;
+    double loss = 0, mass = 0;
     if (p.labels) {
-      const int64_t y = p.labels[r];
-      if (y != p.ignore_index) {
-        loss = (1.0 - eps) * ((m - static_cast<double>(x[y])) + ls);
+      if (counts) {
+        const int64_t y = p.labels[r];
+        loss = (1.0 - eps) * weight * ((m - static_cast<double>(x[y])) + ls);
+        mass = (1.0 - eps) * weight;
         if (eps != 0) {  // the same for the whole group: every thread reduces
-          double sx = 0;
-          for (int64_t j = g.rank(); j < C; j += g.size()) sx += static_cast<double>(x[j]);
-          loss += eps * ((m - g.reduce(sx, SumOp(), 0.0) / static_cast<double>(C)) + ls);
+          double gap = 0, wsum = 0;
+          for (int64_t j = g.rank(); j < C; j += g.size()) {
+            const double wj = class_weight<T>(p, j);
+            gap += wj * (m - static_cast<double>(x[j]));
+            wsum += wj;
+          }
+          gap = g.reduce(gap, SumOp(), 0.0);
+          wsum = g.reduce(wsum, SumOp(), 0.0);
+          loss += uniform * (gap + wsum * ls);
+          mass += uniform * wsum;
         }
       }
     } else {
       const T* t = static_cast<const T*>(p.target) + r * C;
       for (int64_t j = g.rank(); j < C; j += g.size()) {
-        const double q = (1.0 - eps) * static_cast<double>(t[j]) + uniform;
+        const double q = ((1.0 - eps) * static_cast<double>(t[j]) + uniform) * class_weight<T>(p, j);
         loss += q == 0 ? 0.0 : q * ((m - static_cast<double>(x[j])) + ls);
+        mass += q;
       }
       loss = g.reduce(loss, SumOp(), 0.0);
+      mass = g.reduce(mass, SumOp(), 0.0);
     }
     if (g.rank() == 0) {
-      static_cast<T*>(p.loss)[r] = static_cast<T>(loss);
+      if (p.reduce) {
+        p.scratch[2 * r] = loss;
+        p.scratch[2 * r + 1] = weight;
+      } else {
+        static_cast<T*>(p.loss)[r] = static_cast<T>(loss);
+      }
       if (p.stats) {
-        static_cast<double*>(p.stats)[2 * r] = m;
-        static_cast<double*>(p.stats)[2 * r + 1] = ls;
+        double* st = static_cast<double*>(p.stats) + 3 * r;
+        st[0] = m;
+        st[1] = ls;
+        st[2] = mass;
       }
     }
   }
+}
+
+// One block: the reduced loss from the rows' (loss, weight) pairs in
+// scratch, summed in a fixed order.
+template <class T>
+__global__ void cross_entropy_reduce_kernel(CrossEntropyProblem p) {
+  const RowGroup<false> g;
+  double loss = 0, weight = 0;
+  for (int64_t r = g.rank(); r < p.rows; r += g.size()) {
+    loss += p.scratch[2 * r];
+    weight += p.scratch[2 * r + 1];
+  }
+  loss = g.reduce(loss, SumOp(), 0.0);
+  weight = g.reduce(weight, SumOp(), 0.0);
+  if (g.rank() == 0) *static_cast<T*>(p.loss) = static_cast<T>(p.mean ? loss / weight : loss);
+}
+
+// One block: a mean's divisor, the counted labels' summed weights, into scratch[0].
+template <class T>
+__global__ void cross_entropy_weights_kernel(CrossEntropyProblem p) {
+  const RowGroup<false> g;
+  double weight = 0;
+  for (int64_t r = g.rank(); r < p.rows; r += g.size()) weight += row_counts(p, r) ? row_weight<T>(p, r) : 0.0;
+  weight = g.reduce(weight, SumOp(), 0.0);
+  if (g.rank() == 0) p.scratch[0] = weight;
 }
 
 template <class T>
 __global__ void cross_entropy_backward_kernel(CrossEntropyProblem p, int64_t n) {
   const int64_t C = p.classes;
   const T eps = static_cast<T>(p.smoothing), uniform = static_cast<T>(p.smoothing / static_cast<double>(C));
+  const double denom = !p.mean ? 1.0 : (p.labels ? p.scratch[0] : static_cast<double>(p.rows));
   for (int64_t i = blockIdx.x * int64_t(blockDim.x) + threadIdx.x; i < n; i += int64_t(blockDim.x) * gridDim.x) {
     const int64_t r = i / C, c = i - r * C;
-    const T g = static_cast<const T*>(p.grad)[p.grad_per_row ? r : 0];
-    T q;
-    if (p.labels) {
-      const int64_t y = p.labels[r];
-      if (y == p.ignore_index) {
-        static_cast<T*>(p.dlogits)[i] = T(0);
-        continue;
-      }
-      q = (c == y ? T(1) - eps : T(0)) + uniform;
-    } else {
-      q = (T(1) - eps) * static_cast<const T*>(p.target)[i] + uniform;
+    if (!row_counts(p, r)) {
+      static_cast<T*>(p.dlogits)[i] = T(0);
+      continue;
     }
-    const double* stats = static_cast<const double*>(p.stats) + 2 * r;
-    const T prob = p.log_probs ? T(0)
-                               : DeviceMath::exp(static_cast<T>(
-                                     (static_cast<double>(static_cast<const T*>(p.logits)[i]) - stats[0]) - stats[1]));
-    static_cast<T*>(p.dlogits)[i] = g * (prob - q);
+    const T g = static_cast<T>(static_cast<double>(static_cast<const T*>(p.grad)[p.grad_per_row ? r : 0]) / denom);
+    const T q = p.labels ? (c == p.labels[r] ? T(1) - eps : T(0)) + uniform
+                         : (T(1) - eps) * static_cast<const T*>(p.target)[i] + uniform;
+    const T wq = q * static_cast<T>(class_weight<T>(p, c));
+    if (p.log_probs) {
+      static_cast<T*>(p.dlogits)[i] = -g * wq;
+      continue;
+    }
+    const double* st = static_cast<const double*>(p.stats) + 3 * r;
+    const T prob = DeviceMath::exp(
+        static_cast<T>((static_cast<double>(static_cast<const T*>(p.logits)[i]) - st[0]) - st[1]));
+    static_cast<T*>(p.dlogits)[i] = g * (static_cast<T>(st[2]) * prob - wq);
   }
 }
 
-// Launches kernel<T, true> (a warp per row) or kernel<T, false> (a block per row).
 }  // namespace
 
 void softmax(DType dt, const SoftmaxProblem& p) {
@@ -155,10 +223,13 @@ void softmax_backward(DType dt, const SoftmaxProblem& p) {
 }
 
 void cross_entropy(DType dt, const CrossEntropyProblem& p) {
-  if (p.rows == 0) return;
   dispatch_floating(dt, [&](auto tag) {
     using T = decltype(tag);
-    launch_rows(cross_entropy_kernel<T, true>, cross_entropy_kernel<T, false>, p, p.rows, p.classes);
+    if (p.rows > 0) launch_rows(cross_entropy_kernel<T, true>, cross_entropy_kernel<T, false>, p, p.rows, p.classes);
+    if (p.reduce) {
+      DL_LAUNCH(cross_entropy_reduce_kernel<T>, 1, kThreads, 0, current_stream(), p);
+      DL_CHECK_LAUNCH();
+    }
   });
 }
 
@@ -166,7 +237,12 @@ void cross_entropy_backward(DType dt, const CrossEntropyProblem& p) {
   const int64_t n = p.rows * p.classes;
   if (n == 0) return;
   dispatch_floating(dt, [&](auto tag) {
-    auto kernel = cross_entropy_backward_kernel<decltype(tag)>;
+    using T = decltype(tag);
+    if (p.mean && p.labels) {
+      DL_LAUNCH(cross_entropy_weights_kernel<T>, 1, kThreads, 0, current_stream(), p);
+      DL_CHECK_LAUNCH();
+    }
+    auto kernel = cross_entropy_backward_kernel<T>;
     DL_LAUNCH(kernel, blocks_for(n), kThreads, 0, current_stream(), p, n);
     DL_CHECK_LAUNCH();
   });

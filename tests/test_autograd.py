@@ -242,6 +242,13 @@ def _away_from_kinks(*shape):
 
 
 LABELS = np.array([2, 0, 1])
+WEIGHTS = np.array([0.5, 2.0, 1.5, 0.8])  # class weights (and, sliced, element / pos weights)
+
+
+def _broadcasting(loss, a, b):
+    """A regression loss whose target broadcasts with the input (which warns, as in PyTorch)."""
+    with pytest.warns(UserWarning, match="broadcast"):
+        return loss(a, b)
 
 # name -> (function of tensors, list of input arrays)
 OPS = {
@@ -318,16 +325,29 @@ OPS = {
     "cross_entropy_soft_sum": (lambda a, t: F.cross_entropy(a, t, reduction="sum"),
                                [_any(3, 4), Const(R.dirichlet(np.ones(4), 3))]),
     "nll_loss": (lambda a: F.nll_loss(F.log_softmax(a, 1), dlcore.tensor(LABELS, device=a.device)), [_any(3, 4)]),
+    "cross_entropy_weighted": (lambda a: F.cross_entropy(a, dlcore.tensor(LABELS, device=a.device),
+                                                         dlcore.tensor(WEIGHTS, device=a.device), label_smoothing=0.1),
+                               [_any(3, 4)]),
+    "nll_loss_weighted": (lambda a: F.nll_loss(F.log_softmax(a, 1), dlcore.tensor(LABELS, device=a.device),
+                                               dlcore.tensor(WEIGHTS, device=a.device)), [_any(3, 4)]),
     "mse_loss_both": (F.mse_loss, [_any(3, 2), _any(3, 2)]),
+    "mse_loss_broadcast_both": (lambda a, b: _broadcasting(F.mse_loss, a, b), [_any(3, 1), _any(4)]),
     "l1_loss_both": (F.l1_loss, [_any(5), _any(5) + 3]),
     "smooth_l1_loss": (lambda a, b: F.smooth_l1_loss(a, b, beta=0.5), [_any(6), _any(6)]),
     "huber_loss_none": (lambda a, b: F.huber_loss(a, b, reduction="none", delta=0.7), [_any(6), _any(6)]),
     "binary_cross_entropy": (F.binary_cross_entropy, [R.uniform(0.1, 0.9, 5), Const(R.uniform(0, 1, 5))]),
     "binary_cross_entropy_with_logits": (F.binary_cross_entropy_with_logits, [_any(5), Const(R.uniform(0, 1, 5))]),
+    "binary_cross_entropy_with_logits_weighted": (
+        lambda a, t: F.binary_cross_entropy_with_logits(a, t, dlcore.tensor(WEIGHTS[:2], device=a.device),
+                                                        pos_weight=dlcore.tensor(WEIGHTS[1:3], device=a.device)),
+        [_any(3, 2), Const(R.uniform(0, 1, (3, 2)))]),
     "kl_div_batchmean": (lambda a, t: F.kl_div(F.log_softmax(a, 1), t, reduction="batchmean"),
                          [_any(2, 3), Const(R.dirichlet(np.ones(3), 2))]),
     "multi_margin_loss_squared": (lambda a: F.multi_margin_loss(a, dlcore.tensor(LABELS, device=a.device), p=2),
                              [_any(3, 4)]),
+    "multi_margin_loss_weighted": (lambda a: F.multi_margin_loss(a, dlcore.tensor(LABELS, device=a.device),
+                                                                 weight=dlcore.tensor(WEIGHTS, device=a.device)),
+                                   [_any(3, 4)]),
     "cosine_similarity": (lambda a, b: F.cosine_similarity(a, b), [_any(3, 4), _any(3, 4)]),
     "cosine_proximity_loss": (lambda a, b: F.cosine_proximity_loss(a, b), [_any(3, 4), _any(3, 4)]),
     "l1_penalty": (lambda w: F.l1_penalty(w, 0.3), [_away_from_kinks(4)]),

@@ -1,6 +1,9 @@
 """Losses against NumPy float64 references on every backend: the elementwise losses (MSE, L1,
 smooth L1, Huber, binary cross-entropy on probabilities and on logits, KL divergence), the L1 / L2
-penalties, the multi-class (squared) hinge and the cosine similarity, forward and backward.
+penalties, the multi-class (squared) hinge and the cosine similarity, forward and backward; the
+options PyTorch users expect: weights and pos_weight for the binary cross-entropies, class weights
+for the hinge, targets that broadcast with the input for the regression losses and kl_div (and a
+comparison with PyTorch when it is installed).
 
 Tolerances. A loss rounds each term it adds, so an element is within K eps times the sum of its
 terms' magnitudes (mag() below: e.g. (x - t)^2 rounds x - t, an error eps (|x| + |t|) scaled by
@@ -224,6 +227,182 @@ def test_penalties(backend, rng, dtype, l1, shape):
 
 
 # ---------------------------------------------------------------------------
+# weights, pos_weight and broadcast targets
+# ---------------------------------------------------------------------------
+
+def ref_pos_weight(x, t, pw):
+    """BCE on logits with pos_weight: (loss, its magnitude, dloss/dx, the gradient's magnitude), float64."""
+    x, t, pw = (a.astype(np.float64) for a in (x, t, pw))
+    lw = 1 + (pw - 1) * t
+    sp = np.logaddexp(0, -np.abs(x))
+    sig = np.where(x >= 0, 1 / (1 + np.exp(-np.abs(x))), np.exp(-np.abs(x)) / (1 + np.exp(-np.abs(x))))
+    loss = np.where(x > 0, (1 - t) * x, -pw * t * x) + lw * sp
+    return (loss, np.abs((1 - t) * x) + np.abs(pw * t * x) + (np.abs(lw) + np.abs(pw * t) + 1) * (sp + 1),
+            lw * sig - pw * t, np.abs(lw) + np.abs(pw * t) + 1)
+
+
+def check_reduced(got, loss, mag, dtype, reduction, what):
+    """got against per-element losses (with their terms' magnitudes) reduced by `reduction`."""
+    if reduction == "none":
+        assert_close(got, loss, K * eps(dtype) * mag, what)
+        return
+    n = loss.size if reduction == "mean" else 1
+    assert_close(got, loss.sum() / n, (K * eps(dtype) * mag.sum() + acc_err(loss.size) * np.abs(loss).sum()) / n,
+                 f"{what} {reduction}")
+
+
+WEIGHT_SHAPES = [(), (5,), (4, 1), (4, 5)]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kind", ["binary_cross_entropy", "binary_cross_entropy_with_logits", "pos_weight"])
+@pytest.mark.parametrize("wshape", WEIGHT_SHAPES, ids=str)
+def test_bce_weights(backend, rng, dtype, reduction, kind, wshape):
+    base = "binary_cross_entropy" if kind == "binary_cross_entropy" else "binary_cross_entropy_with_logits"
+    x, t = sample(base, rng, (4, 5), dtype)
+    w = rng.uniform(0, 2, wshape).astype(dtype)
+    kw = {"weight": T(w)._t}
+    if kind == "pos_weight":
+        pw = rng.uniform(0.2, 4, (5,)).astype(dtype)
+        kw["pos_weight"] = T(pw)._t
+        loss, mag, grad, gmag = ref_pos_weight(x, t, pw)
+    else:
+        loss, mag, grad, gmag = ref_loss(base, x, t)
+    w64 = np.broadcast_to(w.astype(np.float64), x.shape)
+    loss, mag, grad, gmag = loss * w64, mag * w64 + np.abs(loss * w64), grad * w64, gmag * w64
+    got = N(wrap(getattr(_C, base)(T(x)._t, T(t)._t, reduction, **kw)))
+    check_reduced(got, loss, mag, dtype, reduction, kind)
+    g = (rng.standard_normal(x.shape if reduction == "none" else ()) * 2).astype(dtype)
+    dx = N(wrap(getattr(_C, base + "_backward")(T(g)._t, T(x)._t, T(t)._t, reduction, **kw)))
+    scale = g.astype(np.float64) / (x.size if reduction == "mean" else 1)
+    ref = grad * scale
+    assert_close(dx, ref, K * eps(dtype) * (np.abs(ref) + np.abs(scale) * gmag), f"{kind} backward")
+
+
+@pytest.mark.parametrize("kind", ["binary_cross_entropy", "binary_cross_entropy_with_logits", "pos_weight"])
+def test_bce_weights_gradcheck(backend, rng, kind):
+    base = "binary_cross_entropy" if kind == "binary_cross_entropy" else "binary_cross_entropy_with_logits"
+    x, t = sample(base, rng, (3, 4), np.float64)
+    kw = {"weight": T(rng.uniform(0.2, 2, (4,)))._t}
+    if kind == "pos_weight":
+        kw["pos_weight"] = T(rng.uniform(0.2, 4, (3, 1)))._t
+    v = rng.standard_normal(x.shape)
+    got = N(wrap(getattr(_C, base + "_backward")(T(v)._t, T(x)._t, T(t)._t, "none", **kw)))
+    fd = numeric_grad(lambda z: float((N(wrap(getattr(_C, base)(T(z)._t, T(t)._t, "none", **kw))) * v).sum()), x)
+    third = 2 / np.min(x * (1 - x)) ** 3 if kind == "binary_cross_entropy" else 1
+    assert_close(got, fd, fd_tolerance(np.abs(v).sum() * 40, 1e-5, np.abs(v).sum() * 8 * third), f"{kind} gradcheck")
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+def test_pos_weight_extreme(backend, dtype):
+    x = np.array([-1e30, -1e4, -100, -30, 0, 30, 100, 1e4, 1e30], dtype)
+    t = np.linspace(0, 1, x.size).astype(dtype)
+    pw = np.full(x.size, 3.0, dtype)
+    got = N(wrap(_C.binary_cross_entropy_with_logits(T(x)._t, T(t)._t, "none", pos_weight=T(pw)._t)))
+    loss, mag, grad, gmag = ref_pos_weight(x, t, pw)
+    assert np.isfinite(got).all()
+    assert_close(got, loss, K * eps(dtype) * mag, "pos_weight extreme")
+    dx = N(wrap(_C.binary_cross_entropy_with_logits_backward(T(np.ones_like(x))._t, T(x)._t, T(t)._t, "none",
+                                                             pos_weight=T(pw)._t)))
+    assert_close(dx, grad, K * eps(dtype) * gmag, "pos_weight extreme backward")
+
+
+BROADCAST = [((3, 4), (4,)), ((3, 4), (3, 1)), ((3, 4), (2, 3, 4)), ((4,), (3, 4)), ((3, 1), (1, 4)), ((5,), ())]
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("kind", ["mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "kl_div",
+                                  "kl_div_log_target"])
+@pytest.mark.parametrize("xshape,tshape", BROADCAST, ids=str)
+def test_broadcast_target(backend, rng, dtype, reduction, kind, xshape, tshape):
+    x, _ = sample(kind, rng, xshape, dtype)
+    _, t = sample(kind, rng, tshape, dtype)
+    shape = np.broadcast_shapes(xshape, tshape)
+    xb, tb = np.broadcast_to(x, shape), np.broadcast_to(t, shape)
+    loss, mag, grad, gmag = ref_loss(kind, xb, tb, PARAM.get(kind, 1.0))
+    if kind.startswith("kl_div"):
+        got = N(call(kind, T(x), T(t), reduction))
+    else:
+        with pytest.warns(UserWarning, match=rf"\[{kind}\] using a target of shape .* broadcast"):
+            got = N(call(kind, T(x), T(t), reduction))
+    check_reduced(got, loss, mag, dtype, reduction, kind)
+    g = rng.standard_normal(shape if reduction == "none" else ()).astype(dtype)
+    dx = N(call_backward(kind, T(g), T(x), T(t), reduction))
+    scale = g.astype(np.float64) / (loss.size if reduction == "mean" else 1)
+    ref = grad * scale  # over the broadcast shape: autograd sums it to each operand's
+    assert_close(dx, ref, K * eps(dtype) * (np.abs(scale) * gmag + np.abs(ref)), f"{kind} backward")
+
+
+@pytest.mark.filterwarnings("ignore:.*broadcast:UserWarning")
+@pytest.mark.parametrize("kind", ["mse_loss", "smooth_l1_loss", "kl_div"])
+def test_broadcast_gradcheck(backend, rng, kind):
+    x, _ = sample(kind, rng, (4,), np.float64)
+    _, t = sample(kind, rng, (3, 4), np.float64)
+    if kind == "smooth_l1_loss":
+        x = np.array([-3.1, -0.35, 0.4, 2.9])  # |x - t| away from beta for these targets
+        t = np.array([[0.0, 0.1, -0.2, 0.05], [0.2, -0.1, 0.1, 0.0], [-0.1, 0.0, 0.2, 0.1]])
+    fd = numeric_grad(lambda z: float(N(call(kind, T(z), T(t), "mean"))), x)
+    got = N(call_backward(kind, T(np.float64(1)), T(x), T(t), "mean")).sum(axis=0)  # (3, 4) -> x's (4,)
+    assert_close(got, fd, fd_tolerance(10.0, 1e-5, 10.0), f"{kind} broadcast gradcheck")
+
+
+def test_weighted_losses_match_torch(rng):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x = rng.standard_normal((6, 5)) * 3
+    t = rng.uniform(0, 1, (6, 5))
+    w, pw = rng.uniform(0, 2, (6, 1)), rng.uniform(0.2, 4, 5)
+    for reduction in REDUCTIONS:
+        xt = torch.tensor(x, requires_grad=True)
+        ref = tf.binary_cross_entropy_with_logits(xt, torch.tensor(t), weight=torch.tensor(w), reduction=reduction,
+                                                  pos_weight=torch.tensor(pw))
+        ref.backward(torch.ones_like(ref))
+        got = F.binary_cross_entropy_with_logits(T(x), T(t), T(w), reduction, pos_weight=T(pw))
+        np.testing.assert_allclose(N(got), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+        dx = _C.binary_cross_entropy_with_logits_backward(T(np.ones(ref.shape))._t, T(x)._t, T(t)._t, reduction,
+                                                          T(w)._t, T(pw)._t)
+        np.testing.assert_allclose(N(wrap(dx)), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        p = 1 / (1 + np.exp(-x))
+        ref = tf.binary_cross_entropy(torch.tensor(p), torch.tensor(t), weight=torch.tensor(w), reduction=reduction)
+        np.testing.assert_allclose(N(F.binary_cross_entropy(T(p), T(t), T(w), reduction)), ref.numpy(), rtol=1e-12,
+                                   atol=1e-12)
+        y = rng.integers(0, 5, 6)
+        ref = tf.multi_margin_loss(torch.tensor(x), torch.tensor(y), p=2, margin=0.7, weight=torch.tensor(pw),
+                                   reduction=reduction)
+        got = F.multi_margin_loss(T(x), T(y), p=2, margin=0.7, weight=T(pw), reduction=reduction)
+        np.testing.assert_allclose(N(got), ref.numpy(), rtol=1e-12, atol=1e-12)
+        for name in ("mse_loss", "l1_loss", "huber_loss", "smooth_l1_loss"):
+            a, b = rng.standard_normal((3, 1)), rng.standard_normal((4,))
+            at = torch.tensor(a, requires_grad=True)
+            with pytest.warns(UserWarning):
+                ref = getattr(tf, name)(at, torch.tensor(b), reduction=reduction)
+            ref.backward(torch.ones_like(ref))
+            with pytest.warns(UserWarning):
+                got = getattr(F, name)(T(a), T(b), reduction)
+            np.testing.assert_allclose(N(got), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+            g = T(np.ones(ref.shape))
+            dx = getattr(_C, name + "_backward")(g._t, T(a)._t, T(b)._t, reduction)
+            np.testing.assert_allclose(N(wrap(dx)).sum(axis=1, keepdims=True), at.grad.numpy(), rtol=1e-12,
+                                       atol=1e-12)
+
+
+def test_weight_errors(backend):
+    x = T(np.full((3, 4), 0.5, np.float32))
+    with pytest.raises(ValueError, match=r"\[binary_cross_entropy\] expected weight broadcastable to the input's "
+                                         r"shape \(3, 4\), got \(3,\)"):
+        F.binary_cross_entropy(x, x, T(np.ones(3, np.float32)))
+    with pytest.raises(ValueError, match=r"\[binary_cross_entropy_with_logits\] expected pos_weight broadcastable"):
+        F.binary_cross_entropy_with_logits(x, x, pos_weight=T(np.ones((2, 3, 4), np.float32)))
+    with pytest.raises(TypeError, match=r"\[binary_cross_entropy_with_logits\] expected weight of dtype float32 "
+                                        r"\(the input's\), got float64"):
+        F.binary_cross_entropy_with_logits(x, x, T(np.ones(4)))
+    with pytest.raises(ValueError, match=r"\[multi_margin_loss\] expected weight of shape \(4,\) \(one per class\)"):
+        F.multi_margin_loss(x, T(np.array([0, 1, 2])), weight=T(np.ones(3, np.float32)))
+
+
+# ---------------------------------------------------------------------------
 # multi-class hinge
 # ---------------------------------------------------------------------------
 
@@ -250,13 +429,19 @@ def ref_margin(x, y, p, margin):
 @pytest.mark.parametrize("dtype", FLOATS)
 @pytest.mark.parametrize("p", [1, 2])
 @pytest.mark.parametrize("reduction", REDUCTIONS)
+@pytest.mark.parametrize("weighted", [False, True], ids=["", "weighted"])
 @pytest.mark.parametrize("shape", [(5,), (0, 4), (1, 1), (7, 3), (6, 13), (3, 1100)], ids=str)
-def test_multi_margin(backend, rng, dtype, p, reduction, shape):
+def test_multi_margin(backend, rng, dtype, p, reduction, weighted, shape):
     x = rng.standard_normal(shape).astype(dtype)
     y = rng.integers(0, shape[-1], shape[:-1])
     margin = 0.8
-    got = N(F.multi_margin_loss(T(x), T(y), p=p, margin=margin, reduction=reduction))
+    w = rng.uniform(0, 3, shape[-1]).astype(dtype) if weighted else None
+    got = N(F.multi_margin_loss(T(x), T(y), p=p, margin=margin, weight=None if w is None else T(w),
+                                reduction=reduction))
     loss, mag, d, dmag = ref_margin(x, y, p, margin)
+    if weighted:  # each row scaled by its label's class weight
+        wy = w.astype(np.float64)[y.reshape(-1)]
+        loss, mag, d, dmag = loss * wy, mag * wy + np.abs(loss * wy), d * wy[:, None], dmag * wy[:, None]
     bound = K * eps(dtype) * mag + acc_err(shape[-1]) * np.abs(loss)
     if reduction == "none":
         assert_close(got, loss.reshape(shape[:-1]), bound.reshape(shape[:-1]), "multi_margin")
@@ -267,7 +452,8 @@ def test_multi_margin(backend, rng, dtype, p, reduction, shape):
             total, b = (total / n, b / n) if n else (np.nan, 0)
         assert_close(got, np.float64(total), b + K * eps(dtype) * abs(total), "multi_margin reduced")
     g = (rng.standard_normal(shape[:-1] if reduction == "none" else ()) + 2).astype(dtype)
-    dx = N(wrap(_C.multi_margin_loss_backward(T(g)._t, T(x)._t, T(y)._t, p, margin, reduction)))
+    dx = N(wrap(_C.multi_margin_loss_backward(T(g)._t, T(x)._t, T(y)._t, p, margin, reduction,
+                                              None if w is None else T(w)._t)))
     gs = g.astype(np.float64).reshape(-1, 1) if reduction == "none" else np.float64(g)
     if reduction == "mean" and loss.size:
         gs = gs / loss.size
@@ -285,6 +471,17 @@ def test_multi_margin_gradcheck(backend, rng, p):
     got = N(wrap(_C.multi_margin_loss_backward(T(v)._t, T(x)._t, T(y)._t, p, 1.0, "none")))
     fd = numeric_grad(lambda z: float((N(F.multi_margin_loss(T(z), T(y), p=p, reduction="none")) * v).sum()), x)
     assert_close(got, fd, fd_tolerance(np.abs(v).sum() * 10, 1e-5, 0), "multi_margin gradcheck")
+
+
+def test_multi_margin_weighted_gradcheck(backend, rng):
+    x = rng.choice([-1.3, -0.45, 0.1, 0.65, 1.55], (4, 5)) + rng.uniform(-0.05, 0.05, (4, 5))
+    y = rng.integers(0, 5, 4)
+    w = rng.uniform(0.2, 2, 5)
+    v = rng.standard_normal(4)
+    got = N(wrap(_C.multi_margin_loss_backward(T(v)._t, T(x)._t, T(y)._t, 2, 1.0, "none", T(w)._t)))
+    fd = numeric_grad(lambda z: float((N(F.multi_margin_loss(T(z), T(y), p=2, weight=T(w), reduction="none")) * v)
+                                      .sum()), x)
+    assert_close(got, fd, fd_tolerance(np.abs(v).sum() * 20, 1e-5, 0), "weighted multi_margin gradcheck")
 
 
 def test_multi_margin_nan(backend):
@@ -363,8 +560,11 @@ def test_cosine_gradcheck(backend, rng):
 
 def test_errors(backend):
     x = T(np.zeros((3, 4), np.float32))
-    with pytest.raises(ValueError, match=r"\[mse_loss\] expected target of shape \(3, 4\) \(the input's\), got \(3,\)"):
+    with pytest.raises(ValueError, match=r"\[mse_loss\] shapes \(3, 4\) and \(3,\) cannot be broadcast together"):
         F.mse_loss(x, T(np.zeros(3, np.float32)))
+    with pytest.raises(ValueError, match=r"\[binary_cross_entropy_with_logits\] expected target of shape \(3, 4\) "
+                                         r"\(the input's\), got \(4,\)"):
+        F.binary_cross_entropy_with_logits(x, T(np.zeros(4, np.float32)))
     with pytest.raises(TypeError, match=r"\[l1_loss\] expected target of dtype float32 \(the input's\), got float64"):
         F.l1_loss(x, T(np.zeros((3, 4))))
     with pytest.raises(TypeError, match=r"\[huber_loss\] expected input of a floating dtype"):

@@ -397,6 +397,7 @@ def test_loss_modules_match_functional():
     x = dlcore.randn(4, 3)
     y = dlcore.tensor([0, 2, 1, 2])
     t = dlcore.rand(4, 3)
+    w = dlcore.tensor([0.5, 2.0, 1.0])
     cases = [(nn.CrossEntropyLoss(label_smoothing=0.1), (x, y), F.cross_entropy(x, y, label_smoothing=0.1)),
              (nn.NLLLoss(), (F.log_softmax(x, 1), y), F.nll_loss(F.log_softmax(x, 1), y)),
              (nn.MSELoss(reduction="sum"), (x, t), F.mse_loss(x, t, "sum")), (nn.L1Loss(), (x, t), F.l1_loss(x, t)),
@@ -407,9 +408,22 @@ def test_loss_modules_match_functional():
              (nn.MultiMarginLoss(p=2), (x, y), F.multi_margin_loss(x, y, p=2)),
              (nn.KLDivLoss(reduction="batchmean"), (F.log_softmax(x, 1), F.softmax(t, 1)),
               F.kl_div(F.log_softmax(x, 1), F.softmax(t, 1), reduction="batchmean")),
-             (nn.CosineProximityLoss(), (x, t), F.cosine_proximity_loss(x, t))]
+             (nn.CosineProximityLoss(), (x, t), F.cosine_proximity_loss(x, t)),
+             (nn.CrossEntropyLoss(weight=w), (x, y), F.cross_entropy(x, y, w)),
+             (nn.NLLLoss(weight=w), (F.log_softmax(x, 1), y), F.nll_loss(F.log_softmax(x, 1), y, w)),
+             (nn.BCELoss(weight=w), (F.sigmoid(x), t), F.binary_cross_entropy(F.sigmoid(x), t, w)),
+             (nn.BCEWithLogitsLoss(weight=w, pos_weight=w * 2), (x, t),
+              F.binary_cross_entropy_with_logits(x, t, w, pos_weight=w * 2)),
+             (nn.MultiMarginLoss(weight=w), (x, y), F.multi_margin_loss(x, y, weight=w))]
     for module, args, ref in cases:
         assert module(*args).item() == ref.item(), repr(module)
+
+
+def test_loss_module_weights_are_buffers():
+    w = dlcore.tensor([1.0, 2.0, 0.5])
+    m = nn.BCEWithLogitsLoss(pos_weight=w)
+    assert set(m.state_dict()) == {"pos_weight"} and m.pos_weight is w
+    assert set(nn.CrossEntropyLoss().state_dict()) == set()
 
 
 def _spirals(n=200):

@@ -1,6 +1,7 @@
-"""Softmax, log-softmax, the fused softmax + cross-entropy and NLL, forward and backward, against
-NumPy float64 references on every backend (the CUDA kernels give short rows to a warp and long
-ones to a block: both are covered).
+"""Softmax, log-softmax, the fused softmax + cross-entropy and NLL (with class weights, and labels
+checked by the kernel itself), forward and backward, against NumPy float64 references on every
+backend (the CUDA kernels give short rows to a warp and long ones to a block: both are covered),
+and against PyTorch when it is installed.
 
 Tolerances. exp(x - max) moves by |x - max| eps when its argument rounds, so a probability p is
 within K eps p (1 + |x - max|), plus the relative error of the float64 sums over C terms (ours,
@@ -130,6 +131,19 @@ def test_softmax_gradcheck(backend, rng, log):
 # cross-entropy and NLL
 # ---------------------------------------------------------------------------
 
+def target_distribution(target, n, c, smoothing, ignore_index, labels):
+    """The smoothed target distribution q (n, c) of labels (rows of ignore_index: 0) or of probabilities,
+    and which rows count."""
+    if not labels:
+        return (1 - smoothing) * target.astype(np.float64) + smoothing / c, np.ones(n, bool)
+    keep = target != ignore_index
+    q = np.zeros((n, c))
+    q[np.arange(n)[keep], target[keep]] = 1.0
+    q = q * (1 - smoothing) + smoothing / c
+    q[~keep] = 0
+    return q, keep
+
+
 def ce_reference(x, target, smoothing=0.0, ignore_index=-100, labels=True):
     """Per-sample loss, dloss/dx per sample, and error scales, for (N, C) float64 scores."""
     x = x.astype(np.float64)
@@ -138,15 +152,7 @@ def ce_reference(x, target, smoothing=0.0, ignore_index=-100, labels=True):
         m = x.max(axis=1, keepdims=True, initial=-np.inf)
         lse = m + np.log(np.exp(x - m).sum(axis=1, keepdims=True))
         logp = x - lse
-    if labels:
-        keep = target != ignore_index
-        q = np.zeros((n, c))
-        q[np.arange(n)[keep], target[keep]] = 1.0
-        q = q * (1 - smoothing) + smoothing / c
-        q[~keep] = 0
-    else:
-        keep = np.ones(n, bool)
-        q = (1 - smoothing) * target.astype(np.float64) + smoothing / c
+    q, keep = target_distribution(target, n, c, smoothing, ignore_index, labels)
     with np.errstate(invalid="ignore"):
         per = -np.where(q == 0, 0.0, q * logp).sum(axis=1)
         p = np.exp(logp)
@@ -201,7 +207,7 @@ def test_cross_entropy_labels(backend, rng, dtype, reduction, smoothing, shape):
     assert loss.dtype == dtype
     assert_close(loss, np.reshape(ref, sample_shape) if reduction == "none" else ref, 
                  np.reshape(tol, sample_shape) if reduction == "none" else tol, "cross_entropy")
-    assert lse.dtype == np.float64 and lse.shape == sample_shape + (2,)
+    assert lse.dtype == np.float64 and lse.shape == sample_shape + (3,)
     # backward
     g = rng.standard_normal(sample_shape).astype(dtype) if reduction == "none" else np.array(1.7, dtype)
     dx = N(wrap(_C.cross_entropy_backward(T(g)._t, T(x)._t, T(y)._t, T(lse)._t, reduction, smoothing, -100)))
@@ -341,3 +347,199 @@ def test_errors(backend):
     _, lse = _C.cross_entropy(x._t, T(np.array([0, 1, 2]))._t, "mean", 0.0, -100)
     with pytest.raises(ValueError, match=r"\[cross_entropy\] expected grad of shape \(\) \(reduction 'mean'\)"):
         _C.cross_entropy_backward(T(np.ones(3, np.float32))._t, x._t, T(np.array([0, 1, 2]))._t, lse, "mean", 0.0, -100)
+
+
+# ---------------------------------------------------------------------------
+# class weights
+# ---------------------------------------------------------------------------
+
+def weighted_ce_reference(x, target, w, smoothing, labels, ignore_index=-100, log_probs=False):
+    """Per-sample loss sum_c w_c q_c (lse - x_c), its gradient S p - w q (S = sum_c w_c q_c), each row's
+    weight in a mean (w[y], 0 if ignored; 1 for probabilities), and per-row error scales, float64."""
+    x = x.astype(np.float64)
+    w = w.astype(np.float64)
+    n, c = x.shape
+    with np.errstate(invalid="ignore", over="ignore", divide="ignore"):
+        if log_probs:
+            logp = x
+        else:
+            m = x.max(axis=1, keepdims=True)
+            logp = x - (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))
+    q, keep = target_distribution(target, n, c, smoothing, ignore_index, labels)
+    row_w = np.where(keep, w[np.where(keep, target, 0)], 0.0) if labels else np.ones(n)
+    wq = w * q
+    per = -(wq * logp).sum(axis=1)
+    mass = wq.sum(axis=1, keepdims=True)
+    grad = -wq if log_probs else mass * np.exp(logp) - wq
+    scale = (np.abs(wq) * (np.abs(logp) + np.abs(x) + 1)).sum(axis=1)
+    return per, np.where(keep[:, None], grad, 0.0), row_w, scale
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing", [0.0, 0.2])
+@pytest.mark.parametrize("labels", [True, False], ids=["labels", "probs"])
+@pytest.mark.parametrize("shape", [(5, 4), (7,), (3, 4, 2, 3), (0, 6), (4, 1500)], ids=str)
+def test_cross_entropy_weighted(backend, rng, dtype, reduction, smoothing, labels, shape):
+    x = (rng.standard_normal(shape) * 4).astype(dtype)
+    c = shape[1] if len(shape) > 1 else shape[0]
+    cdim = 1 if len(shape) > 1 else 0
+    sample_shape = tuple(s for i, s in enumerate(shape) if i != cdim)
+    w = rng.uniform(0.1, 3, c).astype(dtype)
+    w[0] = 0  # a zero class weight: the label's term vanishes, the smoothing's stays
+    if labels:
+        y = rng.integers(0, c, sample_shape)
+        if y.size > 2:
+            y.flat[1] = -100
+        target, flat_t = y, y.reshape(-1)
+    else:
+        t = rng.uniform(0, 1, shape)
+        target = (t / t.sum(axis=cdim, keepdims=True) * 0.9).astype(dtype)  # mass 0.9: S is not 1
+        flat_t = flat_scores(target) if len(shape) > 1 else target.reshape(1, -1)
+    loss, stats = _C.cross_entropy(T(x)._t, T(target)._t, reduction, smoothing, -100, T(w)._t)
+    xf = flat_scores(x) if len(shape) > 1 else x.reshape(1, -1)
+    per, grad, row_w, scale = weighted_ce_reference(xf, flat_t, w, smoothing, labels)
+    tol = K * eps(dtype) * scale + acc_err(c) * np.abs(per) + K * tiny(dtype)
+    if reduction == "none":
+        assert_close(N(wrap(loss)), per.reshape(sample_shape), tol.reshape(sample_shape), "weighted ce")
+        g = rng.standard_normal(sample_shape).astype(dtype)
+        gr = g.astype(np.float64).reshape(-1, 1)
+    else:
+        denom = row_w.sum() if reduction == "mean" else 1.0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ref = per.sum() / denom
+            bound = (tol.sum() + acc_err(per.size) * np.abs(per).sum()) / abs(denom) + K * eps(dtype) * abs(ref)
+            g = np.array(1.3, dtype)
+            gr = np.float64(g) / denom
+        assert_close(N(wrap(loss)), np.float64(ref), bound, f"weighted ce {reduction}")
+    dx = N(wrap(_C.cross_entropy_backward(T(g)._t, T(x)._t, T(target)._t, stats, reduction, smoothing, -100,
+                                          T(w)._t)))
+    ref_dx = grad * gr
+    tol_dx = K * eps(dtype) * np.abs(gr) * (np.abs(grad) + w.max() * (2 + np.abs(xf).clip(0, 50))) + K * tiny(dtype)
+    restore = (lambda a: unflat(a, shape)) if len(shape) > 1 else (lambda a: a.reshape(shape))
+    assert_close(dx, restore(ref_dx), restore(tol_dx), "weighted ce backward")
+
+
+@pytest.mark.parametrize("dtype", FLOATS)
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+def test_nll_loss_weighted(backend, rng, dtype, reduction):
+    logp = np.log(rng.uniform(0.05, 1, (6, 5))).astype(dtype)
+    y = np.array([0, 4, 2, 2, 1, 3])
+    w = rng.uniform(0.5, 2, 5).astype(dtype)
+    got = N(F.nll_loss(T(logp), T(y), weight=T(w), ignore_index=1, reduction=reduction))
+    per, grad, row_w, scale = weighted_ce_reference(logp, y, w, 0.0, True, ignore_index=1, log_probs=True)
+    tol = K * eps(dtype) * np.abs(per)
+    if reduction == "none":
+        assert_close(got, per, tol, "weighted nll")
+    else:
+        denom = row_w.sum() if reduction == "mean" else 1.0
+        assert_close(got, per.sum() / denom, (tol.sum() + K * eps(dtype) * np.abs(per).sum()) / denom, "weighted nll")
+    g = np.full(6, 0.5, dtype) if reduction == "none" else np.array(0.5, dtype)
+    dx = N(wrap(_C.nll_loss_backward(T(g)._t, T(logp)._t, T(y)._t, reduction, 1, T(w)._t)))
+    gs = 0.5 / row_w.sum() if reduction == "mean" else 0.5
+    assert_close(dx, grad * gs, K * eps(dtype) * np.abs(grad * gs), "weighted nll backward")
+
+
+@pytest.mark.parametrize("reduction", ["mean", "sum", "none"])
+@pytest.mark.parametrize("smoothing,labels", [(0.0, True), (0.3, True), (0.2, False)], ids=["labels", "smoothed",
+                                                                                          "probs"])
+def test_cross_entropy_weighted_gradcheck(backend, rng, reduction, smoothing, labels):
+    x = rng.standard_normal((4, 5)) * 2
+    w = rng.uniform(0.2, 2, 5)
+    target = np.array([0, 3, -100, 4]) if labels else rng.dirichlet(np.ones(5), 4) * 0.8
+    v = rng.standard_normal(4) if reduction == "none" else np.array(rng.standard_normal())
+
+    def objective(z):
+        loss, _ = _C.cross_entropy(T(z)._t, T(target)._t, reduction, smoothing, -100, T(w)._t)
+        return float((N(wrap(loss)) * v).sum())
+    _, stats = _C.cross_entropy(T(x)._t, T(target)._t, reduction, smoothing, -100, T(w)._t)
+    got = N(wrap(_C.cross_entropy_backward(T(v)._t, T(x)._t, T(target)._t, stats, reduction, smoothing, -100,
+                                           T(w)._t)))
+    fd = numeric_grad(objective, x)
+    assert_close(got, fd, fd_tolerance(abs(objective(x)) * 4, 1e-5, np.abs(v).sum() * 8), "weighted ce gradcheck")
+
+
+def test_nll_loss_weighted_gradcheck(backend, rng):
+    x = np.log(rng.uniform(0.1, 1, (5, 4)))
+    y = np.array([0, 3, 1, 1, 2])
+    w = rng.uniform(0.2, 2, 4)
+    fd = numeric_grad(lambda z: float(N(F.nll_loss(T(z), T(y), weight=T(w)))), x)
+    got = N(wrap(_C.nll_loss_backward(T(np.float64(1))._t, T(x)._t, T(y)._t, "mean", -100, T(w)._t)))
+    assert_close(got, fd, fd_tolerance(4.0, 1e-5, 0), "weighted nll gradcheck")
+
+
+def test_cross_entropy_soft_targets_unnormalized(backend, rng):
+    # PyTorch's gradient for probabilities that do not sum to 1: p sum(q) - q
+    x = rng.standard_normal((3, 4))
+    t = rng.uniform(0, 1, (3, 4))
+    _, stats = _C.cross_entropy(T(x)._t, T(t)._t, "sum", 0.0, -100)
+    dx = N(wrap(_C.cross_entropy_backward(T(np.float64(1))._t, T(x)._t, T(t)._t, stats, "sum", 0.0, -100)))
+    p = np.exp(x - x.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    np.testing.assert_allclose(dx, p * t.sum(1, keepdims=True) - t, rtol=0, atol=1e-14)
+
+
+def test_bad_label_found_by_the_kernel(backend):
+    x = T(np.zeros((4, 3), np.float32))
+    y = T(np.array([0, 7, -3, 9]))  # the first bad row is reported
+    with pytest.raises(IndexError, match=r"\[cross_entropy\] target 7 is out of bounds for 3 classes "
+                                         r"\(expected 0 <= target < 3, or ignore_index -100\)"):
+        F.cross_entropy(x, y, reduction="none")
+    with pytest.raises(IndexError, match=r"\[cross_entropy\] target 7 is out of bounds"):
+        F.cross_entropy(x, y)
+    _, stats = _C.cross_entropy(x._t, T(np.array([0, 1, 2, 0]))._t, "mean", 0.0, -100)
+    with pytest.raises(IndexError, match=r"\[cross_entropy\] target 7 is out of bounds"):
+        _C.cross_entropy_backward(T(np.float32(1))._t, x._t, y._t, stats, "mean", 0.0, -100)
+    with pytest.raises(IndexError, match=r"\[nll_loss\] target 7 is out of bounds"):
+        _C.nll_loss_backward(T(np.float32(1))._t, x._t, y._t, "sum", -100)
+
+
+def test_weight_errors(backend):
+    x = T(np.zeros((3, 4), np.float32))
+    y = T(np.array([0, 1, 2]))
+    with pytest.raises(ValueError, match=r"\[cross_entropy\] expected weight of shape \(4,\) \(one per class\), "
+                                         r"got \(3,\)"):
+        F.cross_entropy(x, y, weight=T(np.ones(3, np.float32)))
+    with pytest.raises(TypeError, match=r"\[nll_loss\] expected weight of dtype float32 \(the input's\), got float64"):
+        F.nll_loss(x, y, weight=T(np.ones(4)))
+
+
+def test_weighted_matches_torch(rng):
+    torch = pytest.importorskip("torch")
+    tf = torch.nn.functional
+    x = rng.standard_normal((6, 5, 3)) * 3
+    y = rng.integers(0, 5, (6, 3))
+    y[0, 0] = -100
+    w = rng.uniform(0.2, 2, 5)
+    p = rng.dirichlet(np.ones(5), (6, 3)).transpose(0, 2, 1) * 0.7
+    for reduction in ("mean", "sum", "none"):
+        for target, ls in ((y, 0.0), (y, 0.25), (p, 0.0), (p, 0.1)):
+            xt = torch.tensor(x, requires_grad=True)
+            ref = tf.cross_entropy(xt, torch.tensor(target), weight=torch.tensor(w), reduction=reduction,
+                                   label_smoothing=ls)
+            ref.backward(torch.ones_like(ref))
+            loss, stats = _C.cross_entropy(T(x)._t, T(target)._t, reduction, ls, -100, T(w)._t)
+            g = T(np.ones(ref.shape))
+            dx = _C.cross_entropy_backward(g._t, T(x)._t, T(target)._t, stats, reduction, ls, -100, T(w)._t)
+            np.testing.assert_allclose(N(wrap(loss)), ref.detach().numpy(), rtol=1e-12, atol=1e-12)
+            np.testing.assert_allclose(N(wrap(dx)), xt.grad.numpy(), rtol=1e-12, atol=1e-12)
+        lp = np.log(rng.dirichlet(np.ones(5), 6))
+        ref = tf.nll_loss(torch.tensor(lp), torch.tensor(y[:, 0]), weight=torch.tensor(w), reduction=reduction)
+        np.testing.assert_allclose(N(F.nll_loss(T(lp), T(y[:, 0]), weight=T(w), reduction=reduction)), ref.numpy(),
+                                   rtol=1e-12, atol=1e-12)
+
+
+def test_cross_entropy_reduction_independent_of_threads(backend, rng):
+    # rows spanning several of the kernel's fixed summation blocks
+    x = T((rng.standard_normal((9000, 3)) * 3).astype(np.float32))
+    y = T(rng.integers(0, 3, 9000))
+    w = T(rng.uniform(0.5, 2, 3).astype(np.float32))
+    previous = dlcore.get_num_threads()
+    try:
+        got = []
+        for n in (1, 2):
+            dlcore.set_num_threads(n)
+            got.append([N(F.cross_entropy(x, y, w, reduction=r)) for r in ("mean", "sum")])
+    finally:
+        dlcore.set_num_threads(previous)
+    np.testing.assert_array_equal(got[0], got[1])

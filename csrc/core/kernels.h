@@ -193,21 +193,37 @@ struct SoftmaxProblem {
 // Cross-entropy of each row of contiguous (rows, classes) logits against an
 // integer label (labels; ignore_index rows have loss 0 and gradient 0) or a
 // row of target probabilities (target), with label smoothing: the target
-// distribution is (1 - smoothing) * target + smoothing / classes.
+// distribution is q = (1 - smoothing) * target + smoothing / classes, and
+// optional class weights w (weight, (classes,); null: all 1): a row's loss is
+// sum_c w_c q_c (lse - x_c), PyTorch's weighted cross-entropy.
 // log_probs: the input already holds log-probabilities (NLL); no softmax.
-// Forward writes loss (rows,) and stats (rows, 2) float64: each row's max m
-// and log sum exp(x - m), whose sum is the logsumexp -- kept apart so that a
-// huge m does not swallow the log-sum's digits. That is all the backward
-// needs besides the logits: dlogits = grad * (exp((x - m) - logsum) - q), or
-// grad * -q for log-probabilities (stats unused).
+// Labels are validated here, in the same pass: the smallest row whose label
+// is neither in [0, classes) nor ignore_index goes to *bad_row (an atomic
+// min; the op layer sets it to rows first and raises the error), and such a
+// row counts as ignored.
+// Forward: reduce false: loss (rows,); reduce true: loss is one value, the
+// sum of the rows' losses, divided when mean by the sum of the rows'
+// weights (w[label] for a label, 0 when ignored; 1 for a row of target
+// probabilities), summed in an order that does not depend on the thread
+// count (scratch: rows x 2 float64 for the rows' (loss, weight) pairs, given
+// whenever reduce or mean). stats (rows, 3) float64: each row's max m, log sum
+// exp(x - m) -- kept apart so that a huge m does not swallow the log-sum's
+// digits -- and its mass S = sum_c w_c q_c. That is all the backward needs
+// besides the logits: dlogits = g (S exp((x - m) - logsum) - w q), or
+// g * -w q for log-probabilities (stats unused), with g = grad divided when
+// mean by the same sum of weights (found by a first pass over the labels).
 struct CrossEntropyProblem {
   int64_t rows = 0, classes = 0;
   bool log_probs = false;
   const void* logits = nullptr;
   const int64_t* labels = nullptr;
   const void* target = nullptr;
+  const void* weight = nullptr;
   int64_t ignore_index = -100;
   double smoothing = 0;
+  bool reduce = false, mean = false;
+  int64_t* bad_row = nullptr;
+  double* scratch = nullptr;
   void* loss = nullptr;
   void* stats = nullptr;
   const void* grad = nullptr;  // (rows,) when grad_per_row, else one value for every row
@@ -233,17 +249,20 @@ struct DropoutProblem {
 // pointwise::loss in core/pointwise.h). Parameter a: SmoothL1's beta (> 0;
 // beta = 0 is L1), Huber's delta. BCE takes probabilities x in [0, 1] (logs
 // clamped at -100, as in PyTorch), BCEWithLogits logits (stable for any x);
+// BCEWithLogitsPosWeight is BCEWithLogits with the positive term scaled by
+// a per-element pos_weight p (PyTorch's pos_weight):
+// (1 - t) x + (1 + (p - 1) t) log(1 + e^-x).
 // KLDiv's x holds log-probabilities and t probabilities (KLDivLogTarget:
 // log-probabilities). MSE and L1 against a zero target are the L2 and L1
 // penalties of regularizers.
-enum class Loss : uint8_t { MSE, L1, SmoothL1, Huber, BCE, BCEWithLogits, KLDiv, KLDivLogTarget };
+enum class Loss : uint8_t { MSE, L1, SmoothL1, Huber, BCE, BCEWithLogits, BCEWithLogitsPosWeight, KLDiv, KLDivLogTarget };
 
 template <class F>
 void dispatch_op(Loss loss, F&& f) {
   switch (loss) {
 #define DL_CASE(name) case Loss::name: return f(std::integral_constant<Loss, Loss::name>{});
-    DL_CASE(MSE) DL_CASE(L1) DL_CASE(SmoothL1) DL_CASE(Huber) DL_CASE(BCE) DL_CASE(BCEWithLogits) DL_CASE(KLDiv)
-    DL_CASE(KLDivLogTarget)
+    DL_CASE(MSE) DL_CASE(L1) DL_CASE(SmoothL1) DL_CASE(Huber) DL_CASE(BCE) DL_CASE(BCEWithLogits)
+    DL_CASE(BCEWithLogitsPosWeight) DL_CASE(KLDiv) DL_CASE(KLDivLogTarget)
 #undef DL_CASE
   }
 }
@@ -256,15 +275,17 @@ void dispatch_loss(Loss loss, DType dt, F&& f) {
 
 // Multi-class hinge (the SVM loss; PyTorch's multi_margin_loss) of each row
 // of contiguous (rows, classes) scores x against an integer label y:
-// loss = sum over j != y of max(0, margin - x[y] + x[j])^power / classes,
-// power 1 or 2 (squared hinge). Backward: dx from grad (one value per row
-// when grad_per_row, else one for every row).
+// loss = w[y] sum over j != y of max(0, margin - x[y] + x[j])^power / classes,
+// power 1 or 2 (squared hinge), w the class weights (classes,) or null (all
+// 1). Backward: dx from grad (one value per row when grad_per_row, else one
+// for every row).
 struct MarginProblem {
   int64_t rows = 0, classes = 0;
   int power = 1;
   double margin = 1;
   const void* x = nullptr;
   const int64_t* labels = nullptr;
+  const void* weight = nullptr;
   void* loss = nullptr;
   const void* grad = nullptr;
   bool grad_per_row = false;
@@ -425,9 +446,12 @@ struct KernelTable {
   void (*cross_entropy)(DType dt, const CrossEntropyProblem& p);
   void (*cross_entropy_backward)(DType dt, const CrossEntropyProblem& p);
   void (*dropout)(DType dt, const DropoutProblem& p);
-  // loop operands: out, x, t; a = the loss's parameter.
+  // loop operands: out, x, t[, p][, w]; a = the loss's parameter, p
+  // (BCEWithLogitsPosWeight only) the per-element pos_weight, w (optional)
+  // a per-element weight multiplying the loss. p and w are broadcast.
   void (*loss)(Loss loss, DType dt, const StridedLoop& loop, double a);
-  // loop operands: dx, x, t, g (g broadcast: one value, or one per element).
+  // loop operands: dx, x, t, g[, p] (g broadcast: one value, or one per
+  // element, a weight already folded in; p as in the forward).
   void (*loss_backward)(Loss loss, DType dt, const StridedLoop& loop, double a);
   void (*multi_margin)(DType dt, const MarginProblem& p);
   void (*multi_margin_backward)(DType dt, const MarginProblem& p);

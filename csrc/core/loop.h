@@ -12,7 +12,7 @@
 namespace dlcore {
 
 constexpr int kMaxDims = 16;
-constexpr int kMaxOperands = 4;
+constexpr int kMaxOperands = 5;
 
 struct StridedLoop {
   int ndim = 0;                                  // >= 1; dim ndim-1 is the inner one

@@ -268,7 +268,8 @@ DL_HD_INLINE T activation_param_grad(T dy, T x, T a) {
 // l(x, t) and dl/dx for the Loss kinds (core/kernels.h), a their parameter.
 // BCE clamps each log at -100 and its gradient's denominator x (1 - x) at
 // 1e-12, as PyTorch does; BCEWithLogits is max(x, 0) - x t + log1p(e^-|x|),
-// finite for any x; KLDiv is t log t - t x with 0 log 0 = 0.
+// finite for any x, and with a pos_weight a the same split at x = 0:
+// (1 - t) x or -a t x, plus (1 + (a - 1) t) log1p(e^-|x|); KLDiv is t log t - t x with 0 log 0 = 0.
 constexpr double kBceLogMin = -100, kBceGradEps = 1e-12;
 
 template <class T> DL_HD_INLINE T sign_of(T d) { return select_nan(d, d > T(0) ? T(1) : (d < T(0) ? T(-1) : T(0))); }
@@ -292,6 +293,8 @@ DL_HD_INLINE T loss_value(T x, T t, T a) {
   }
   else if constexpr (loss == Loss::BCEWithLogits)
     return (x > T(0) ? x : T(0)) - x * t + Math::log1p(Math::exp(-Math::abs(x)));
+  else if constexpr (loss == Loss::BCEWithLogitsPosWeight)  // a = pos_weight; log(1 + e^-x) split at 0 as above
+    return (x > T(0) ? (T(1) - t) * x : -a * t * x) + (T(1) + (a - T(1)) * t) * Math::log1p(Math::exp(-Math::abs(x)));
   else if constexpr (loss == Loss::KLDiv) return (t == T(0) ? T(0) : t * Math::log(t)) - t * x;
   else return Math::exp(t) * (t - x);  // KLDivLogTarget
 }
@@ -313,6 +316,8 @@ DL_HD_INLINE T loss_grad(T x, T t, T g, T a) {
     return (x - t) / (den > T(kBceGradEps) ? den : T(kBceGradEps)) * g;
   }
   else if constexpr (loss == Loss::BCEWithLogits) return (sigmoid<T, Math>(x) - t) * g;
+  else if constexpr (loss == Loss::BCEWithLogitsPosWeight)
+    return ((T(1) + (a - T(1)) * t) * sigmoid<T, Math>(x) - a * t) * g;
   else if constexpr (loss == Loss::KLDiv) return -t * g;
   else return -Math::exp(t) * g;  // KLDivLogTarget
 }

@@ -1,12 +1,14 @@
 // Loss kernels, forward and backward: the elementwise losses (MSE, L1,
-// smooth L1, Huber, binary cross-entropy on probabilities and on logits, KL
-// divergence; MSE / L1 against zero are the L2 / L1 penalties), the
-// multi-class hinge and squared hinge, and the cosine similarity of rows.
+// smooth L1, Huber, binary cross-entropy on probabilities and on logits --
+// with a pos_weight too --, KL divergence; MSE / L1 against zero are the
+// L2 / L1 penalties), the multi-class hinge and squared hinge (with class
+// weights), and the cosine similarity of rows.
 //
-// Shapes: elementwise, a StridedLoop over the input's shape (forward
-// operands out, x, t; backward dx, x, t, g with g one value or one per
-// element); hinge, contiguous (rows, classes) scores and (rows,) labels;
-// cosine, contiguous (rows, n) matrices a and b.
+// Shapes: elementwise, a StridedLoop over the loss's (broadcast) shape
+// (forward operands out, x, t[, pos_weight][, weight]; backward dx, x, t, g
+// [, pos_weight] with g one value or one per element, any weight folded
+// in); hinge, contiguous (rows, classes) scores, (rows,) labels and
+// (classes,) weights; cosine, contiguous (rows, n) matrices a and b.
 // Algorithm: the elementwise rows of cpu/rows.h with the loss a template
 // parameter; the row kernels give rows to threads and make `omp simd`
 // passes over each (hinge: the margins' sum, then the gradient; cosine: the
@@ -43,7 +45,8 @@ template <class T> void margin_forward(const MarginProblem& p) {
     double s = 0;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < C; ++j) s += j == y ? 0.0 : static_cast<double>(hinge(margin - xy + x[j], p.power));
-    static_cast<T*>(p.loss)[r] = static_cast<T>(s / static_cast<double>(C));
+    const double w = p.weight ? static_cast<double>(static_cast<const T*>(p.weight)[y]) : 1.0;
+    static_cast<T*>(p.loss)[r] = static_cast<T>(w * s / static_cast<double>(C));
   });
 }
 
@@ -55,7 +58,8 @@ template <class T> void margin_backward(const MarginProblem& p) {
     const T* x = static_cast<const T*>(p.x) + r * C;
     T* dx = static_cast<T*>(p.dx) + r * C;
     const int64_t y = p.labels[r];
-    const T xy = x[y], g = grad[p.grad_per_row ? r : 0] / static_cast<T>(C);
+    const T w = p.weight ? static_cast<const T*>(p.weight)[y] : T(1);
+    const T xy = x[y], g = w * grad[p.grad_per_row ? r : 0] / static_cast<T>(C);
     double s = 0;
 #pragma omp simd reduction(+ : s)
     for (int64_t j = 0; j < C; ++j) {
@@ -113,18 +117,31 @@ template <class T> void cosine_backward(const CosineProblem& p) {
   });
 }
 
-// The elementwise losses: l(x, t) into out, or dl/dx * g into dx.
+// The elementwise losses: w l(x, t) into out (w: a weight operand, or 1),
+// or dl/dx * g into dx; BCEWithLogitsPosWeight reads its parameter from the
+// pos_weight operand.
 template <bool kBackward>
 void elementwise(Loss kind, DType dt, const StridedLoop& loop, double a) {
   dispatch_loss(kind, dt, [&](auto op, auto tag) {
     using T = decltype(tag);
     constexpr Loss L = decltype(op)::value;
+    constexpr bool kPos = L == Loss::BCEWithLogitsPosWeight;
     const T pa = static_cast<T>(a);
-    run(loop, [pa](char* const* p, const int64_t* s, int64_t n) {
-      if constexpr (kBackward)
-        ternary_row<T>(p, s, n, [pa](T x, T t, T g) { return pointwise::loss_grad<L, T, SimdMath>(x, t, g, pa); });
-      else
-        binary_row<T, T, T>(p, s, n, [pa](T x, T t) { return pointwise::loss_value<L, T, SimdMath>(x, t, pa); });
+    const bool weighted = loop.nops > (kPos ? 4 : 3);
+    run(loop, [pa, weighted](char* const* p, const int64_t* s, int64_t n) {
+      auto value = [](T x, T t, T param) { return pointwise::loss_value<L, T, SimdMath>(x, t, param); };
+      auto grad = [](T x, T t, T g, T param) { return pointwise::loss_grad<L, T, SimdMath>(x, t, g, param); };
+      if constexpr (kBackward && kPos)
+        quaternary_row<T>(p, s, n, grad);
+      else if constexpr (kBackward)
+        ternary_row<T>(p, s, n, [pa, grad](T x, T t, T g) { return grad(x, t, g, pa); });
+      else if constexpr (kPos) {
+        if (weighted) quaternary_row<T>(p, s, n, [value](T x, T t, T pw, T w) { return w * value(x, t, pw); });
+        else ternary_row<T>(p, s, n, value);
+      } else {
+        if (weighted) ternary_row<T>(p, s, n, [pa, value](T x, T t, T w) { return w * value(x, t, pa); });
+        else binary_row<T, T, T>(p, s, n, [pa, value](T x, T t) { return value(x, t, pa); });
+      }
     });
   });
 }

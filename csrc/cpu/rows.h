@@ -89,4 +89,29 @@ inline void ternary_row(char* const* p, const int64_t* s, int64_t n, const F& f)
   }
 }
 
+// One row of `out[i] = f(a[i], b[i], c[i], d[i])`, all of one type T; c and
+// d may be broadcast scalars in the fast path.
+template <class T, class F>
+inline void quaternary_row(char* const* p, const int64_t* s, int64_t n, const F& f) {
+  T* o = reinterpret_cast<T*>(p[0]);
+  const T* a = reinterpret_cast<const T*>(p[1]);
+  const T* b = reinterpret_cast<const T*>(p[2]);
+  const T* c = reinterpret_cast<const T*>(p[3]);
+  const T* d = reinterpret_cast<const T*>(p[4]);
+  const int64_t st = sizeof(T);
+  if (s[0] == st && s[1] == st && s[2] == st && s[3] == st && s[4] == st) {
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i], c[i], d[i]);
+  } else if (s[0] == st && s[1] == st && s[2] == st && s[3] == 0 && s[4] == 0) {
+    const T cv = *c, dv = *d;
+#pragma omp simd
+    for (int64_t i = 0; i < n; ++i) o[i] = f(a[i], b[i], cv, dv);
+  } else {
+    char* po = p[0]; const char* pa = p[1]; const char* pb = p[2]; const char* pc = p[3]; const char* pd = p[4];
+    for (int64_t i = 0; i < n; ++i, po += s[0], pa += s[1], pb += s[2], pc += s[3], pd += s[4])
+      *reinterpret_cast<T*>(po) = f(*reinterpret_cast<const T*>(pa), *reinterpret_cast<const T*>(pb),
+                                    *reinterpret_cast<const T*>(pc), *reinterpret_cast<const T*>(pd));
+  }
+}
+
 }  // namespace dlcore::cpu::DLCORE_ISA

@@ -77,9 +77,22 @@ void check_labels(const char* op, const Tensor& labels, int64_t classes, std::op
   }
   const int64_t lo = *to_device(amin(masked, std::nullopt, false), Device{}).data_as<int64_t>();
   const int64_t hi = *to_device(amax(masked, std::nullopt, false), Device{}).data_as<int64_t>();
-  DL_CHECK(lo >= 0 && hi < classes, IndexError, "[", op, "] target ", lo < 0 ? lo : hi, " is out of bounds for ",
-           classes, " classes (expected 0 <= target < ", classes,
-           ignore_index ? ", or ignore_index " + std::to_string(*ignore_index) : std::string(), ")");
+  if (lo < 0 || hi >= classes) label_out_of_range(op, lo < 0 ? lo : hi, classes, ignore_index);
+}
+
+void label_out_of_range(const char* op, int64_t label, int64_t classes, std::optional<int64_t> ignore_index) {
+  throw IndexError(cat("[", op, "] target ", label, " is out of bounds for ", classes,
+                       " classes (expected 0 <= target < ", classes,
+                       ignore_index ? ", or ignore_index " + std::to_string(*ignore_index) : std::string(), ")"));
+}
+
+Tensor class_weights(const char* op, const Tensor& weight, const Tensor& input, int64_t classes) {
+  check_same_device(op, input, weight);
+  DL_CHECK(weight.dtype == input.dtype, TypeError, "[", op, "] expected weight of dtype ", dtype_name(input.dtype),
+           " (the input's), got ", dtype_name(weight.dtype));
+  DL_CHECK(weight.shape == Shape{classes}, ValueError, "[", op, "] expected weight of shape ", shape_str(Shape{classes}),
+           " (one per class), got ", shape_str(weight.shape));
+  return contiguous(weight);
 }
 
 const KernelTable& kernels_for(const char* op, const Tensor& t) {

@@ -1,9 +1,14 @@
 // Losses: checks and reductions for the elementwise losses (and the L1 / L2
 // penalties, which are L1 / MSE against a broadcast zero), the multi-class
-// hinge and the cosine similarity. Per-sample losses come from the kernels;
-// 'sum' and 'mean' reduce them with the sum kernel (fixed order, float64
-// accumulation; the mean of nothing is NaN, as in PyTorch), and the
-// backward folds the reduction into the gradient it hands the kernel.
+// hinge and the cosine similarity. Per-sample losses come from the kernels
+// (a weight multiplies them there; a pos_weight selects the BCE-on-logits
+// kernel that reads it); 'sum' and 'mean' reduce them with the sum kernel
+// (fixed order, float64 accumulation; the mean of nothing is NaN, as in
+// PyTorch), and the backward folds the reduction and any weight into the
+// gradient it hands the kernel. A target that broadcasts with the input (the
+// regression losses, kl_div) gives the loss the broadcast shape, and the
+// backward returns d loss / d input over that shape: autograd sums it to the
+// input's shape and, negated, to the target's for the losses of input - target.
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -32,9 +37,62 @@ Tensor loss_grad(const char* op, const Tensor& grad, const Tensor& input, const 
   return binary_scalar(BinaryOp::Div, grad, Scalar::of_float(static_cast<double>(shape_numel(samples))), false);
 }
 
-void check_pair(const char* op, const Tensor& input, const Tensor& target) {
+// PyTorch broadcasts the target of the regression losses and of kl_div
+// with the input; the binary cross-entropies take one shape.
+bool broadcasts(Loss kind) {
+  return kind != Loss::BCE && kind != Loss::BCEWithLogits && kind != Loss::BCEWithLogitsPosWeight;
+}
+
+bool broadcasts_to(const Shape& from, const Shape& to) {
+  if (from.size() > to.size()) return false;
+  for (size_t i = 0; i < from.size(); ++i) {
+    const int64_t f = from[from.size() - 1 - i], t = to[to.size() - 1 - i];
+    if (f != 1 && f != t) return false;
+  }
+  return true;
+}
+
+// The checked operands of an elementwise loss and the loss's shape.
+struct LossArgs {
+  Loss kind;
+  Shape shape;
+  const Tensor* weight = nullptr;
+  const Tensor* pos_weight = nullptr;
+};
+
+// A weight or pos_weight: the input's dtype and device, broadcast to the loss.
+void check_weight(const char* op, const char* what, const Tensor& w, const Tensor& input, const Shape& shape) {
+  check_same_device(op, input, w);
+  DL_CHECK(w.dtype == input.dtype, TypeError, "[", op, "] expected ", what, " of dtype ", dtype_name(input.dtype),
+           " (the input's), got ", dtype_name(w.dtype));
+  DL_CHECK(broadcasts_to(w.shape, shape), ValueError, "[", op, "] expected ", what, " broadcastable to the input's shape ",
+           shape_str(shape), ", got ", shape_str(w.shape));
+}
+
+LossArgs loss_args(const char* op, Loss kind, const Tensor& input, const Tensor& target,
+                   const std::optional<Tensor>& weight, const std::optional<Tensor>& pos_weight) {
   check_floating(op, "input", input);
-  check_like(op, "target", target, "input", input);
+  LossArgs r;
+  r.kind = kind;
+  if (broadcasts(kind)) {
+    check_same_device(op, input, target);
+    DL_CHECK(target.dtype == input.dtype, TypeError, "[", op, "] expected target of dtype ", dtype_name(input.dtype),
+             " (the input's), got ", dtype_name(target.dtype));
+    r.shape = broadcast_shapes(op, input.shape, target.shape);
+  } else {
+    check_like(op, "target", target, "input", input);
+    r.shape = input.shape;
+  }
+  if (weight) {
+    check_weight(op, "weight", *weight, input, r.shape);
+    r.weight = &*weight;
+  }
+  if (pos_weight) {
+    check_weight(op, "pos_weight", *pos_weight, input, r.shape);
+    r.pos_weight = &*pos_weight;
+    r.kind = Loss::BCEWithLogitsPosWeight;
+  }
+  return r;
 }
 
 void check_param(Loss kind, double a) {
@@ -56,28 +114,35 @@ void check_probabilities(const char* op, const Tensor& input) {
            lo, ", ", hi, "]");
 }
 
-Tensor run_loss(const char* op, Loss kind, const Tensor& input, const Tensor& target, double a) {
-  Tensor out = Tensor::empty(input.shape, input.dtype, input.device());
-  const StridedLoop loop = make_loop(op, out, {&input, &target});
-  if (out.numel() > 0) kernels_for(op, input).loss(kind, input.dtype, loop, a);
+// Kernel loop operands: out, x, t[, pos_weight][, weight].
+Tensor run_loss(const char* op, const LossArgs& r, const Tensor& input, const Tensor& target, double a) {
+  Tensor out = Tensor::empty(r.shape, input.dtype, input.device());
+  const Tensor *p = r.pos_weight, *w = r.weight;
+  const StridedLoop loop = p ? (w ? make_loop(op, out, {&input, &target, p, w}) : make_loop(op, out, {&input, &target, p}))
+                             : (w ? make_loop(op, out, {&input, &target, w}) : make_loop(op, out, {&input, &target}));
+  if (out.numel() > 0) kernels_for(op, input).loss(effective(r.kind, a), input.dtype, loop, a);
   return out;
 }
 
-Tensor run_loss_backward(const char* op, Loss kind, const Tensor& g, const Tensor& input, const Tensor& target,
-                         double a) {
-  Tensor dx = Tensor::empty(input.shape, input.dtype, input.device());
-  const StridedLoop loop = make_loop(op, dx, {&input, &target, &g});
-  if (dx.numel() > 0) kernels_for(op, input).loss_backward(kind, input.dtype, loop, a);
+// Kernel loop operands: dx, x, t, g[, pos_weight], any weight folded into g.
+Tensor run_loss_backward(const char* op, const LossArgs& r, const Tensor& grad, const Tensor& input,
+                         const Tensor& target, double a) {
+  const Tensor g = r.weight ? binary(BinaryOp::Mul, grad, *r.weight) : grad;
+  Tensor dx = Tensor::empty(r.shape, input.dtype, input.device());
+  const StridedLoop loop = r.pos_weight ? make_loop(op, dx, {&input, &target, &g, r.pos_weight})
+                                        : make_loop(op, dx, {&input, &target, &g});
+  if (dx.numel() > 0) kernels_for(op, input).loss_backward(effective(r.kind, a), input.dtype, loop, a);
   return dx;
 }
 
 // Scores (C,) or (N, C) and labels () or (N,) as (rows, classes) and (rows,) int64.
 struct MarginArgs {
-  Tensor x, labels;
+  Tensor x, labels, weight;
   MarginProblem p;
 };
 
-MarginArgs margin_args(const char* op, const Tensor& input, const Tensor& target, int power, double margin) {
+MarginArgs margin_args(const char* op, const Tensor& input, const Tensor& target, int power, double margin,
+                       const std::optional<Tensor>& weight) {
   check_floating(op, "input", input);
   check_same_device(op, input, target);
   DL_CHECK(input.ndim() == 1 || input.ndim() == 2, ValueError, "[", op, "] expected input of shape (C,) or (N, C), got ",
@@ -100,6 +165,10 @@ MarginArgs margin_args(const char* op, const Tensor& input, const Tensor& target
   r.p.margin = margin;
   r.p.x = r.x.data();
   r.p.labels = r.labels.data_as<int64_t>();
+  if (weight) {
+    r.weight = class_weights(op, *weight, input, r.p.classes);
+    r.p.weight = r.weight.data();
+  }
   return r;
 }
 
@@ -141,33 +210,34 @@ const char* loss_name(Loss kind) {
     case Loss::SmoothL1: return "smooth_l1_loss";
     case Loss::Huber: return "huber_loss";
     case Loss::BCE: return "binary_cross_entropy";
-    case Loss::BCEWithLogits: return "binary_cross_entropy_with_logits";
+    case Loss::BCEWithLogits: case Loss::BCEWithLogitsPosWeight: return "binary_cross_entropy_with_logits";
     case Loss::KLDiv: case Loss::KLDivLogTarget: return "kl_div";
   }
   return "loss";
 }
 
-Tensor loss(Loss kind, const Tensor& input, const Tensor& target, Reduction reduction, double a) {
+Tensor loss(Loss kind, const Tensor& input, const Tensor& target, Reduction reduction, double a,
+            const std::optional<Tensor>& weight, const std::optional<Tensor>& pos_weight) {
   const char* op = loss_name(kind);
-  check_pair(op, input, target);
+  const LossArgs r = loss_args(op, kind, input, target, weight, pos_weight);
   check_param(kind, a);
   if (kind == Loss::BCE) check_probabilities(op, input);
-  return reduce_loss(run_loss(op, effective(kind, a), input, target, a), reduction);
+  return reduce_loss(run_loss(op, r, input, target, a), reduction);
 }
 
 Tensor loss_backward(Loss kind, const Tensor& grad, const Tensor& input, const Tensor& target, Reduction reduction,
-                     double a) {
+                     double a, const std::optional<Tensor>& weight, const std::optional<Tensor>& pos_weight) {
   const char* op = loss_name(kind);
-  check_pair(op, input, target);
+  const LossArgs r = loss_args(op, kind, input, target, weight, pos_weight);
   check_param(kind, a);
-  const Tensor g = loss_grad(op, grad, input, input.shape, reduction);
-  return run_loss_backward(op, effective(kind, a), g, input, target, a);
+  const Tensor g = loss_grad(op, grad, input, r.shape, reduction);
+  return run_loss_backward(op, r, g, input, target, a);
 }
 
 Tensor penalty(bool l1, const Tensor& w, double lambda) {
   const char* op = penalty_name(l1);
   check_floating(op, "weight", w);
-  const Tensor per = run_loss(op, l1 ? Loss::L1 : Loss::MSE, w, zero_like(w), 0);
+  const Tensor per = run_loss(op, {l1 ? Loss::L1 : Loss::MSE, w.shape}, w, zero_like(w), 0);
   return binary_scalar(BinaryOp::Mul, sum(per, std::nullopt, false), Scalar::of_float(lambda), false);
 }
 
@@ -175,12 +245,13 @@ Tensor penalty_backward(bool l1, const Tensor& w, double lambda) {
   const char* op = penalty_name(l1);
   check_floating(op, "weight", w);
   const Tensor g = to_device(scalar_tensor(Scalar::of_float(lambda), w.dtype), w.device());
-  return run_loss_backward(op, l1 ? Loss::L1 : Loss::MSE, g, w, zero_like(w), 0);
+  return run_loss_backward(op, {l1 ? Loss::L1 : Loss::MSE, w.shape}, g, w, zero_like(w), 0);
 }
 
-Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, double margin, Reduction reduction) {
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, double margin,
+                         const std::optional<Tensor>& weight, Reduction reduction) {
   const char* op = "multi_margin_loss";
-  MarginArgs r = margin_args(op, input, target, power, margin);
+  MarginArgs r = margin_args(op, input, target, power, margin, weight);
   Tensor loss = Tensor::empty(target.shape, input.dtype, input.device());
   r.p.loss = loss.data();
   if (r.p.rows > 0) kernels_for(op, input).multi_margin(input.dtype, r.p);
@@ -188,9 +259,9 @@ Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, d
 }
 
 Tensor multi_margin_loss_backward(const Tensor& grad, const Tensor& input, const Tensor& target, int power,
-                                  double margin, Reduction reduction) {
+                                  double margin, const std::optional<Tensor>& weight, Reduction reduction) {
   const char* op = "multi_margin_loss";
-  MarginArgs r = margin_args(op, input, target, power, margin);
+  MarginArgs r = margin_args(op, input, target, power, margin, weight);
   const Tensor g = loss_grad(op, grad, input, target.shape, reduction);
   Tensor dx = Tensor::empty(input.shape, input.dtype, input.device());
   r.p.grad = g.data();

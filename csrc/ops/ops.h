@@ -46,6 +46,12 @@ Tensor moved_back(const Tensor& t, int d);
 // ignore_index, read on the host before any kernel indexes with them:
 // "[op] target 4 is out of bounds for 4 classes (expected 0 <= target < 4)".
 void check_labels(const char* op, const Tensor& labels, int64_t classes, std::optional<int64_t> ignore_index);
+// Class weights (classes,) of the input's dtype and device, contiguous:
+// "[op] expected weight of shape (4,) (one per class), got (3,)".
+Tensor class_weights(const char* op, const Tensor& weight, const Tensor& input, int64_t classes);
+// Throws that error for `label` (kernels that check labels themselves report one).
+[[noreturn]] void label_out_of_range(const char* op, int64_t label, int64_t classes,
+                                     std::optional<int64_t> ignore_index);
 // The kernel table for the tensor's device (the CPU's ISA table, or the
 // registered CUDA backend's), or a clear error when the device has none.
 const KernelTable& kernels_for(const char* op, const Tensor& t);
@@ -152,31 +158,42 @@ std::pair<Tensor, Tensor> param_activation_backward(Activation act, const Tensor
 Tensor softmax(const Tensor& x, int64_t dim, bool log);
 Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, bool log);
 // Class scores (C,), (N, C) or (N, C, d1, ...) against integer labels (the
-// shape without C) or probabilities (the scores' shape). log_probs: the input
-// holds log-probabilities (nll_loss; labels only, no smoothing). Returns the
-// loss and, for backward, each sample's softmax statistics (the sample shape
-// + (2,), float64: max and log-sum, see CrossEntropyProblem; undefined with
+// shape without C) or probabilities (the scores' shape), with optional class
+// weights (C,). log_probs: the input holds log-probabilities (nll_loss;
+// labels only, no smoothing). Returns the loss and, for backward, each
+// sample's softmax statistics (the sample shape + (3,), float64: max,
+// log-sum and target mass, see CrossEntropyProblem; undefined with
 // log_probs).
-std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
-                                        double smoothing, int64_t ignore_index, bool log_probs);
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                                        Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
-                              Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs);
+                              const std::optional<Tensor>& weight, Reduction reduction, double smoothing,
+                              int64_t ignore_index, bool log_probs);
 
 // --- losses (loss.cpp) -------------------------------------------------------
-// Elementwise losses of an input and a target of its shape (Loss, core/kernels.h);
-// a: smooth L1's beta, Huber's delta. The backward returns the input's gradient.
+// Elementwise losses of an input and a target (Loss, core/kernels.h): the
+// regression losses and kl_div broadcast the two, as PyTorch does; the
+// binary cross-entropies take one shape, an optional weight broadcast to it
+// and, on logits, an optional pos_weight (broadcast). a: smooth L1's beta,
+// Huber's delta. The backward returns the input's gradient over the loss's
+// (broadcast) shape; the caller sums it over the dims along which the input
+// was broadcast.
 const char* loss_name(Loss loss);
-Tensor loss(Loss loss, const Tensor& input, const Tensor& target, Reduction reduction, double a);
+Tensor loss(Loss loss, const Tensor& input, const Tensor& target, Reduction reduction, double a,
+            const std::optional<Tensor>& weight = std::nullopt, const std::optional<Tensor>& pos_weight = std::nullopt);
 Tensor loss_backward(Loss loss, const Tensor& grad, const Tensor& input, const Tensor& target, Reduction reduction,
-                     double a);
+                     double a, const std::optional<Tensor>& weight = std::nullopt,
+                     const std::optional<Tensor>& pos_weight = std::nullopt);
 // Regularizer penalties of a weight tensor: l1 ? lambda sum |w| : lambda sum w^2
 // (a 0-d tensor), and their gradient (w's shape).
 Tensor penalty(bool l1, const Tensor& w, double lambda);
 Tensor penalty_backward(bool l1, const Tensor& w, double lambda);
-// Multi-class (squared, power 2) hinge of scores (C,) or (N, C) against labels () or (N,).
-Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, double margin, Reduction reduction);
+// Multi-class (squared, power 2) hinge of scores (C,) or (N, C) against
+// labels () or (N,), with optional class weights (C,).
+Tensor multi_margin_loss(const Tensor& input, const Tensor& target, int power, double margin,
+                         const std::optional<Tensor>& weight, Reduction reduction);
 Tensor multi_margin_loss_backward(const Tensor& grad, const Tensor& input, const Tensor& target, int power,
-                                  double margin, Reduction reduction);
+                                  double margin, const std::optional<Tensor>& weight, Reduction reduction);
 // Cosine similarity along dim of two tensors of one shape (the result drops
 // dim); the backward returns both inputs' gradients.
 Tensor cosine_similarity(const Tensor& x1, const Tensor& x2, int64_t dim, double eps);

@@ -2,10 +2,13 @@
 // softmax kernels, which see contiguous (rows, classes) matrices. A softmax
 // over another axis, or class scores (N, C, d1, ...), are moved to that
 // layout by one copy (and the result moved back); the common cases -- the
-// last axis, (N, C) scores -- need none. Losses are reduced by the sum
-// kernel (fixed order, float64 accumulation); a mean over integer labels
-// divides by the number of labels that are not ignore_index (NaN when there
-// are none, as in PyTorch).
+// last axis, (N, C) scores -- need none. Cross-entropy and NLL are one
+// kernel call each way: the kernel checks the labels' range as it reads
+// them (reporting the first bad row through a one-element flag that is read
+// here once, afterwards, and turned into the error) and reduces the loss
+// itself -- a mean over integer labels divides by the summed class weights
+// of the labels that are not ignore_index (their count without weights;
+// NaN when there are none, as in PyTorch).
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -40,18 +43,19 @@ bool is_labels(const char* op, const Tensor& target, bool log_probs) {
 
 Shape stats_shape(const ClassLayout& l) {
   Shape s = l.sample_shape;
-  s.push_back(2);
+  s.push_back(3);
   return s;
 }
 
 struct Prepared {
   ClassLayout layout;
-  Tensor scores, labels, probs;  // (rows, classes), (rows,) int64 or (rows, classes)
+  Tensor scores, labels, probs, weight;  // (rows, classes), (rows,) int64 or (rows, classes), (classes,)
+  Tensor bad_row;                        // the kernel's report of an out-of-range label
   CrossEntropyProblem p;
 };
 
-Prepared prepare(const char* op, const Tensor& input, const Tensor& target, double smoothing, int64_t ignore_index,
-                 bool log_probs) {
+Prepared prepare(const char* op, const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                 double smoothing, int64_t ignore_index, bool log_probs) {
   check_floating(op, "input", input);
   Prepared r;
   r.layout = class_layout(op, input);
@@ -64,12 +68,17 @@ Prepared prepare(const char* op, const Tensor& input, const Tensor& target, doub
     DL_CHECK(target.shape == r.layout.sample_shape, ValueError, "[", op, "] expected target of shape ",
              shape_str(r.layout.sample_shape), ", got ", shape_str(target.shape));
     r.labels = contiguous(reshape(astype(target, DType::Int64), {rows}));
-    check_labels(op, r.labels, C, ignore_index);
+    r.bad_row = to_device(scalar_tensor(Scalar::of_int(rows), DType::Int64), input.device());
     r.p.labels = r.labels.data_as<int64_t>();
+    r.p.bad_row = r.bad_row.data_as<int64_t>();
   } else {
     check_like(op, "target probabilities", target, "input", input);
     r.probs = reshape(moved_last(target, r.layout.cdim), {rows, C});
     r.p.target = r.probs.data();
+  }
+  if (weight) {
+    r.weight = class_weights(op, *weight, input, C);
+    r.p.weight = r.weight.data();
   }
   r.p.rows = rows;
   r.p.classes = C;
@@ -80,14 +89,18 @@ Prepared prepare(const char* op, const Tensor& input, const Tensor& target, doub
   return r;
 }
 
-// What a mean divides by: the labels that count, or every sample.
-Tensor mean_count(const Prepared& r, DType dt) {
-  if (r.p.labels) {
-    const Tensor valid = binary_scalar(BinaryOp::Ne, r.labels, Scalar::of_int(r.p.ignore_index), false);
-    return astype(sum(valid, std::nullopt, false), dt);
-  }
-  return to_device(scalar_tensor(Scalar::of_float(static_cast<double>(r.p.rows)), dt), r.scores.device());
+// The error for the first out-of-range label the kernel found, if any: one
+// read of the flag (and of that label).
+void raise_bad_label(const char* op, const Prepared& r) {
+  if (!r.p.labels) return;
+  const int64_t row = *to_device(r.bad_row, Device{}).data_as<int64_t>();
+  if (row >= r.p.rows) return;
+  const int64_t label = *to_device(select(r.labels, 0, row), Device{}).data_as<int64_t>();
+  label_out_of_range(op, label, r.p.classes, r.p.ignore_index);
 }
+
+// rows x 2 float64 for the kernels' fixed-order sums.
+Tensor scratch_for(const Prepared& r) { return Tensor::empty({r.p.rows, 2}, DType::Float64, r.scores.device()); }
 
 // Runs the forward (grad == nullptr: out = softmax(x)) or the backward
 // (x is the output y, out = dx) along dim, through the (rows, classes) layout.
@@ -123,26 +136,29 @@ Tensor softmax_backward(const Tensor& grad, const Tensor& output, int64_t dim, b
   return run_softmax(name, output, &grad, dim, log);
 }
 
-std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, Reduction reduction,
-                                        double smoothing, int64_t ignore_index, bool log_probs) {
+std::pair<Tensor, Tensor> cross_entropy(const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
+                                        Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs) {
   const char* name = log_probs ? "nll_loss" : "cross_entropy";
-  Prepared r = prepare(name, input, target, smoothing, ignore_index, log_probs);
+  Prepared r = prepare(name, input, target, weight, smoothing, ignore_index, log_probs);
   const KernelTable& k = kernels_for(name, input);
-  Tensor loss = Tensor::empty(r.layout.sample_shape, input.dtype, input.device());
+  r.p.reduce = reduction != Reduction::None;
+  r.p.mean = reduction == Reduction::Mean;
+  Tensor loss = Tensor::empty(r.p.reduce ? Shape{} : r.layout.sample_shape, input.dtype, input.device());
   Tensor stats = Tensor::empty(stats_shape(r.layout), DType::Float64, input.device());
+  const Tensor scratch = r.p.reduce ? scratch_for(r) : Tensor{};
   r.p.loss = loss.data();
   r.p.stats = log_probs ? nullptr : stats.data();
-  if (r.p.rows > 0) k.cross_entropy(input.dtype, r.p);
-  if (reduction == Reduction::None) return {loss, stats};
-  const Tensor total = sum(loss, std::nullopt, false);
-  if (reduction == Reduction::Sum) return {total, stats};
-  return {binary(BinaryOp::Div, total, mean_count(r, input.dtype)), stats};
+  r.p.scratch = r.p.reduce ? scratch.data_as<double>() : nullptr;
+  if (r.p.rows > 0 || r.p.reduce) k.cross_entropy(input.dtype, r.p);
+  raise_bad_label(name, r);
+  return {loss, stats};
 }
 
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target, const Tensor& stats,
-                              Reduction reduction, double smoothing, int64_t ignore_index, bool log_probs) {
+                              const std::optional<Tensor>& weight, Reduction reduction, double smoothing,
+                              int64_t ignore_index, bool log_probs) {
   const char* name = log_probs ? "nll_loss" : "cross_entropy";
-  Prepared r = prepare(name, input, target, smoothing, ignore_index, log_probs);
+  Prepared r = prepare(name, input, target, weight, smoothing, ignore_index, log_probs);
   check_floating(name, "grad", grad);
   check_same_device(name, input, grad);
   DL_CHECK(grad.dtype == input.dtype, TypeError, "[", name, "] expected grad of dtype ", dtype_name(input.dtype),
@@ -161,14 +177,17 @@ Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Ten
     stats_c = contiguous(stats);
     r.p.stats = stats_c.data();
   }
-  const Tensor g = reduction == Reduction::Mean ? binary(BinaryOp::Div, grad, mean_count(r, input.dtype))
-                                                : contiguous(grad);
+  const Tensor g = contiguous(grad);
   r.p.grad = g.data();
   r.p.grad_per_row = reduction == Reduction::None;
+  r.p.mean = reduction == Reduction::Mean;
+  const Tensor scratch = r.p.mean ? scratch_for(r) : Tensor{};
+  r.p.scratch = r.p.mean ? scratch.data_as<double>() : nullptr;
   const KernelTable& k = kernels_for(name, input);
   Tensor dx = Tensor::empty(r.scores.shape, input.dtype, input.device());
   r.p.dlogits = dx.data();
   if (dx.numel() > 0) k.cross_entropy_backward(input.dtype, r.p);
+  raise_bad_label(name, r);
   Shape moved = r.layout.sample_shape;
   moved.push_back(r.layout.classes);
   if (input.ndim() == 1) return reshape(dx, input.shape);

@@ -149,25 +149,28 @@ def _no_target_grad(op, target):
                                   "pass target.detach()")
 
 
-def cross_entropy(input, target, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
+def cross_entropy(input, target, weight=None, *, ignore_index=-100, reduction="mean", label_smoothing=0.0):
     """Softmax + negative log-likelihood in one kernel. input: class scores (C,), (N, C) or (N, C, d1, ...);
-    target: class indices (the shape without C) or class probabilities (input's shape). Labels equal to
-    ignore_index count neither in the loss nor in the mean; label_smoothing mixes a uniform distribution
-    into the target. The forward pass keeps per-row statistics (max and log-sum-exp) so that the backward
-    kernel, softmax(x) - target, needs no second pass over the exponentials."""
+    target: class indices (the shape without C) or class probabilities (input's shape). weight: optional
+    class weights (C,) scaling each class's terms; with labels, 'mean' divides by the summed weights of
+    the counted labels (PyTorch's weighted mean). Labels equal to ignore_index count neither in the loss
+    nor in the mean; label_smoothing mixes a uniform distribution into the target. The forward pass keeps
+    per-row statistics (max, log-sum-exp and target mass) so that the backward kernel,
+    mass * softmax(x) - weight * target, needs no second pass over the exponentials."""
     x = _as_tensor(input)
     t = _as_tensor(target, like=x)
     _no_target_grad("cross_entropy", t)
-    args = (reduction, float(label_smoothing), int(ignore_index))
+    args = (reduction, float(label_smoothing), int(ignore_index), _raw(_opt(weight, x)))
     loss, stats = _C.cross_entropy(x._t, t._t, *args)
     return _op("cross_entropy", loss, (x,), lambda g: _C.cross_entropy_backward(g, x._t, t._t, stats, *args))
 
 
-def nll_loss(input, target, *, ignore_index=-100, reduction="mean"):
-    """-input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g. log_softmax's."""
+def nll_loss(input, target, weight=None, *, ignore_index=-100, reduction="mean"):
+    """-weight[target] * input[target] for log-probabilities input (C,), (N, C) or (N, C, d1, ...), e.g.
+    log_softmax's; 'mean' divides by the summed weights of the counted labels."""
     x = _as_tensor(input)
     t = _as_tensor(target, like=x)
-    args = (reduction, int(ignore_index))
+    args = (reduction, int(ignore_index), _raw(_opt(weight, x)))
     return _op("nll_loss", _C.nll_loss(x._t, t._t, *args), (x,),
                lambda g: _C.nll_loss_backward(g, x._t, t._t, *args))
 
@@ -195,7 +198,8 @@ def _pair_loss(name, input, target, reduction, *params):
 
 
 def mse_loss(input, target, reduction="mean"):
-    """(input - target)^2, reduced by 'mean', 'sum' or 'none'."""
+    """(input - target)^2, reduced by 'mean', 'sum' or 'none'. A target of another shape broadcasts with
+    the input (with a warning, as in PyTorch); so do those of the other regression losses and kl_div."""
     return _pair_loss("mse_loss", input, target, reduction)
 
 
@@ -213,14 +217,20 @@ def huber_loss(input, target, reduction="mean", delta=1.0):
     return _pair_loss("huber_loss", input, target, reduction, float(delta))
 
 
-def binary_cross_entropy(input, target, reduction="mean"):
-    """-(t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100."""
-    return _pair_loss("binary_cross_entropy", input, target, reduction)
+def binary_cross_entropy(input, target, weight=None, reduction="mean"):
+    """-w (t log x + (1 - t) log(1 - x)) for probabilities x in [0, 1]; each log is clamped at -100.
+    weight (optional) broadcasts to the input's shape."""
+    x = _as_tensor(input)
+    return _pair_loss("binary_cross_entropy", x, target, reduction, _raw(_opt(weight, x)))
 
 
-def binary_cross_entropy_with_logits(input, target, reduction="mean"):
-    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow for any value."""
-    return _pair_loss("binary_cross_entropy_with_logits", input, target, reduction)
+def binary_cross_entropy_with_logits(input, target, weight=None, reduction="mean", pos_weight=None):
+    """Binary cross-entropy of sigmoid(input), computed from the logits without overflow for any value:
+    -w (p t log sigmoid(x) + (1 - t) log(1 - sigmoid(x))), with weight w and pos_weight p (e.g. one per
+    class, the ratio of negatives to positives) optional and broadcast to the input's shape."""
+    x = _as_tensor(input)
+    return _pair_loss("binary_cross_entropy_with_logits", x, target, reduction, _raw(_opt(weight, x)),
+                      _raw(_opt(pos_weight, x)))
 
 
 def kl_div(input, target, reduction="mean", log_target=False):
@@ -236,12 +246,12 @@ def kl_div(input, target, reduction="mean", log_target=False):
 
 # ---- losses on class scores and on pairs of rows -------------------------------------
 
-def multi_margin_loss(input, target, p=1, margin=1.0, reduction="mean"):
-    """The multi-class hinge (SVM) loss: sum over j != y of max(0, margin - x[y] + x[j])^p / C for
-    scores (C,) or (N, C) and integer labels y; p = 2 is the squared hinge."""
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="mean"):
+    """The multi-class hinge (SVM) loss: w[y] sum over j != y of max(0, margin - x[y] + x[j])^p / C for
+    scores (C,) or (N, C), integer labels y and optional class weights w (C,); p = 2 is the squared hinge."""
     x = _as_tensor(input)
     t = _as_tensor(target, like=x)
-    args = (int(p), float(margin), reduction)
+    args = (int(p), float(margin), reduction, _raw(_opt(weight, x)))
     return _op("multi_margin_loss", _C.multi_margin_loss(x._t, t._t, *args), (x,),
                lambda g: _C.multi_margin_loss_backward(g, x._t, t._t, *args))
 
