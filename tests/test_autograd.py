@@ -366,6 +366,10 @@ OPS = {
     "max_pool2d": (lambda x: F.max_pool2d(x, 3, 2, padding=1), [_any(2, 2, 6, 5)]),
     "avg_pool2d": (lambda x: F.avg_pool2d(x, 2, ceil_mode=True, count_include_pad=False), [_any(1, 2, 5, 5)]),
     "adaptive_avg_pool2d": (lambda x: F.adaptive_avg_pool2d(x, 1), [_any(2, 3, 4, 4)]),
+    "lstm_cell": (F.lstm_cell, [_any(3, 8) * 2, _any(3, 2)]),
+    "lstm_cell_h_only": (lambda g, c: F.lstm_cell(g, c)[0], [_any(2, 12), _any(2, 3)]),
+    "lstm_cell_c_only": (lambda g, c: F.lstm_cell(g, c)[1], [_any(2, 12), _any(2, 3)]),
+    "gru_cell": (F.gru_cell, [_any(3, 6) * 2, _any(3, 6), _any(3, 2)]),
 }
 
 

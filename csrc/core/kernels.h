@@ -406,6 +406,45 @@ struct ListScale {
   double max_norm = 0;
 };
 
+// The fused gate kernels of the recurrent layers, one step over contiguous
+// row-major matrices of `rows` rows (the batch) and `hidden` units H; the
+// GEMMs that make the pre-activations are not part of them. Each thread of
+// work is one (row, unit): it reads that unit's gates and writes its outputs.
+// LSTM (PyTorch's gate order i, f, g, o):
+//   forward   gates (rows, 4H), c_prev (rows, H) -> h, c (rows, H):
+//             c = sigmoid(f) c_prev + sigmoid(i) tanh(g), h = sigmoid(o) tanh(c)
+//   backward  grad_h, grad_c (null: zero), gates, c_prev, c -> grad_gates (rows, 4H),
+//             grad_c_prev (rows, H)
+struct LstmCellProblem {
+  int64_t rows = 0, hidden = 0;
+  const void* gates = nullptr;
+  const void* c_prev = nullptr;
+  void* h = nullptr;
+  void* c = nullptr;  // written by the forward, read by the backward
+  const void* grad_h = nullptr;
+  const void* grad_c = nullptr;
+  void* grad_gates = nullptr;
+  void* grad_c_prev = nullptr;
+};
+
+// GRU (gate order r, z, n), x_gates = x W_ih^T + b_ih and h_gates = h W_hh^T + b_hh:
+//   forward   x_gates, h_gates (rows, 3H), h_prev (rows, H) -> h (rows, H):
+//             r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r h_n),
+//             h = (1 - z) n + z h_prev
+//   backward  grad_h, x_gates, h_gates, h_prev -> grad_x_gates, grad_h_gates (rows, 3H),
+//             grad_h_prev (rows, H)
+struct GruCellProblem {
+  int64_t rows = 0, hidden = 0;
+  const void* x_gates = nullptr;
+  const void* h_gates = nullptr;
+  const void* h_prev = nullptr;
+  void* h = nullptr;
+  const void* grad_h = nullptr;
+  void* grad_x_gates = nullptr;
+  void* grad_h_gates = nullptr;
+  void* grad_h_prev = nullptr;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -469,6 +508,10 @@ struct KernelTable {
   void (*list_scale)(DType dt, const TensorList& list, const ListScale& s);
   // Clamps every element of a list (operand 0) to [-bound, bound]; NaN stays NaN.
   void (*list_clamp)(DType dt, const TensorList& list, double bound);
+  void (*lstm_cell)(DType dt, const LstmCellProblem& p);
+  void (*lstm_cell_backward)(DType dt, const LstmCellProblem& p);
+  void (*gru_cell)(DType dt, const GruCellProblem& p);
+  void (*gru_cell_backward)(DType dt, const GruCellProblem& p);
 };
 
 }  // namespace dlcore
@@ -508,14 +551,19 @@ struct KernelTable {
   void optimizer_step(DType, const OptimizerStep&);                                             \
   void list_norm(DType, const TensorList&, double, void*);                                      \
   void list_scale(DType, const TensorList&, const ListScale&);                                  \
-  void list_clamp(DType, const TensorList&, double);
+  void list_clamp(DType, const TensorList&, double);                                            \
+  void lstm_cell(DType, const LstmCellProblem&);                                                \
+  void lstm_cell_backward(DType, const LstmCellProblem&);                                       \
+  void gru_cell(DType, const GruCellProblem&);                                                  \
+  void gru_cell_backward(DType, const GruCellProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
         pool2d_backward, activation, activation_backward, softmax, softmax_backward, cross_entropy,         \
         cross_entropy_backward, dropout, loss, loss_backward, multi_margin, multi_margin_backward,          \
         cosine_similarity, cosine_similarity_backward, batch_norm, batch_norm_backward, layer_norm,        \
-        layer_norm_backward, optimizer_step, list_norm, list_scale, list_clamp                             \
+        layer_norm_backward, optimizer_step, list_norm, list_scale, list_clamp, lstm_cell,                 \
+        lstm_cell_backward, gru_cell, gru_cell_backward                                                    \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

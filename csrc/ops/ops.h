@@ -5,6 +5,7 @@
 #include <initializer_list>
 #include <optional>
 #include <string>
+#include <tuple>
 #include <utility>
 #include <vector>
 #include "core/tensor.h"
@@ -236,6 +237,18 @@ struct DropoutResult {
 };
 DropoutResult dropout(const Tensor& x, double p, bool channel, std::optional<uint64_t> seed);
 Tensor dropout_backward(const Tensor& grad, double p, bool channel, uint64_t seed, uint64_t offset);
+
+// --- recurrent cells (recurrent.cpp) ------------------------------------------
+// One step of an LSTM / GRU layer after its GEMMs (the equations: LstmCellProblem
+// and GruCellProblem in core/kernels.h). lstm_cell returns (h, c); its backward
+// (grad_gates, grad_c_prev), with grad_c absent when no gradient reached c.
+// gru_cell_backward returns (grad_x_gates, grad_h_gates, grad_h_prev).
+std::pair<Tensor, Tensor> lstm_cell(const Tensor& gates, const Tensor& c_prev);
+std::pair<Tensor, Tensor> lstm_cell_backward(const Tensor& grad_h, const std::optional<Tensor>& grad_c,
+                                             const Tensor& gates, const Tensor& c_prev, const Tensor& c);
+Tensor gru_cell(const Tensor& x_gates, const Tensor& h_gates, const Tensor& h_prev);
+std::tuple<Tensor, Tensor, Tensor> gru_cell_backward(const Tensor& grad_h, const Tensor& x_gates,
+                                                     const Tensor& h_gates, const Tensor& h_prev);
 
 // --- optimizers and gradient clipping (optim.cpp) ------------------------------
 // One fused kernel call per list (multi-tensor apply): params and the state

@@ -1,16 +1,16 @@
 """Neural-network functions with torch.nn.functional's names and signatures:
 activations, softmax and losses (and the L1 / L2 regularizer penalties), normalization,
-dropout, convolution and pooling, plus the tensor ops (linear, reshape, cat, ...) under
-the same roof. Each is one call of a kernel through the op layer (dlcore._C) and, when an
-input requires a gradient, records its backward: the matching backward kernel
-(dlcore._C.<name>_backward(...); for convolution and pooling, whose backward takes the
-layer's geometry, also the functions *_backward* here)."""
+dropout, convolution and pooling, the fused LSTM / GRU cells, plus the tensor ops (linear,
+reshape, cat, ...) under the same roof. Each is one call of a kernel through the op layer
+(dlcore._C) and, when an input requires a gradient, records its backward: the matching
+backward kernel (dlcore._C.<name>_backward(...); for convolution and pooling, whose backward
+takes the layer's geometry, also the functions *_backward* here)."""
 import numbers
 
 from . import _C
-from .autograd import needs_grad
+from .autograd import needs_grad, record
 from .tensor import (Tensor, _as_tensor, _op, _reduce_grad, _wrap, cat, chunk, concatenate, flatten, linear,
-                     permute, reshape, split, squeeze, stack, transpose, unbind, unsqueeze, where)
+                     permute, reshape, split, squeeze, stack, transpose, unbind, unsqueeze, where, zeros_like)
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
            "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss",
@@ -21,7 +21,7 @@ __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softp
            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_backward", "activation", "linear", "reshape", "flatten",
            "transpose", "permute", "squeeze", "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind",
-           "where"]
+           "where", "lstm_cell", "gru_cell"]
 
 
 def _t(x, like=None):
@@ -504,3 +504,43 @@ def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padd
 
 def adaptive_avg_pool2d_backward(grad_output, input_shape):
     return _wrap(_C.adaptive_avg_pool2d_backward(grad_output._t, list(input_shape)))
+
+
+# ---- recurrent cells ----------------------------------------------------------------------
+# One step of an LSTM / GRU layer after its GEMMs, fused: one forward and one backward kernel
+# instead of the cell's ten-odd pointwise ops on slices of the gates. The backward kernels
+# recompute the activations from the pre-activations the node keeps.
+
+def lstm_cell(gates, c_prev):
+    """The LSTM state update from the gates' pre-activations (N, 4 * hidden_size), x W_ih^T + b_ih +
+    h W_hh^T + b_hh in PyTorch's order i, f, g, o, and the cell state c_prev (N, hidden_size):
+    c = sigmoid(f) c_prev + sigmoid(i) tanh(g), h = sigmoid(o) tanh(c). Returns (h, c)."""
+    g = _as_tensor(gates)
+    cp = _as_tensor(c_prev, like=g)
+    h_t, c_t = _C.lstm_cell(g._t, cp._t)
+    h, c = _wrap(h_t), _wrap(c_t)
+    if not needs_grad(g, cp):
+        return h, c
+    gt, cpt = g._t, cp._t
+
+    def backward(grads):
+        gh, gc = grads
+        if gh is None:  # only c is used further on
+            gh = zeros_like(_wrap(c_t))._t
+        dgates, dcp = _C.lstm_cell_backward(gh, gc, gt, cpt, c_t)
+        return (dgates if g._requires_grad else None), (dcp if cp._requires_grad else None)
+    return tuple(record("lstm_cell", [h, c], (g, cp), backward))
+
+
+def gru_cell(x_gates, h_gates, h_prev):
+    """The GRU state update from the input's gates x W_ih^T + b_ih and the hidden state's
+    h W_hh^T + b_hh (both (N, 3 * hidden_size), order r, z, n) and h_prev (N, hidden_size):
+    r = sigmoid(x_r + h_r), z = sigmoid(x_z + h_z), n = tanh(x_n + r h_n), h = (1 - z) n + z h_prev."""
+    x = _as_tensor(x_gates)
+    hg, hp = _as_tensor(h_gates, like=x), _as_tensor(h_prev, like=x)
+    xt, hgt, hpt = x._t, hg._t, hp._t
+
+    def backward(g):
+        dx, dhg, dhp = _C.gru_cell_backward(g, xt, hgt, hpt)
+        return tuple(d if t._requires_grad else None for d, t in zip((dx, dhg, dhp), (x, hg, hp)))
+    return _op("gru_cell", _C.gru_cell(xt, hgt, hpt), (x, hg, hp), backward)

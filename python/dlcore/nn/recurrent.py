@@ -3,7 +3,8 @@ time-major (T, N, features) or batch_first, with PyTorch's parameter names and g
 
 The input's contribution to every gate at every step is independent of the recurrence, so it is
 one GEMM over all T x N rows per layer and direction; only h_{t-1} W_hh^T stays inside the loop
-over time, one GEMM per step. The gates are our pointwise kernels on slices of those products:
+over time, one GEMM per step. The RNN's activation is one pointwise kernel; the LSTM and GRU gates
+are one fused kernel per step and direction (F.lstm_cell, F.gru_cell), forward and backward:
 
     RNN   h = tanh(x W_ih^T + b_ih + h W_hh^T + b_hh)
     LSTM  i, f, g, o = split(x W_ih^T + b_ih + h W_hh^T + b_hh)      (sigmoid, sigmoid, tanh, sigmoid)
@@ -98,9 +99,12 @@ class _Recurrent(Module):
         w_ih, w_hh, b_ih, b_hh = weights
         T, N = x.shape[0], x.shape[1]
         projected = F.linear(x.reshape(T * N, x.shape[2]), w_ih, b_ih).reshape(T, N, w_ih.shape[0])
+        # One node for all the steps' slices: its backward assembles the gradient of `projected`
+        # once, where indexing each step would build and add T zero-padded copies of it.
+        steps = projected.unbind(0)
         outputs = [None] * T
         for t in (range(T - 1, -1, -1) if reverse else range(T)):
-            state = self._cell(projected[t], state, w_hh, b_hh)
+            state = self._cell(steps[t], state, w_hh, b_hh)
             outputs[t] = state[0]
         return stack(outputs, 0), state
 
@@ -137,9 +141,7 @@ class LSTM(_Recurrent):
 
     def _cell(self, xp, state, w_hh, b_hh):
         h, c = state
-        i, f, g, o = (F.linear(h, w_hh, b_hh) + xp).chunk(4, 1)
-        c = F.sigmoid(f) * c + F.sigmoid(i) * F.tanh(g)
-        return [F.sigmoid(o) * F.tanh(c), c]
+        return list(F.lstm_cell(F.linear(h, w_hh, b_hh) + xp, c))
 
 
 class GRU(_Recurrent):
@@ -148,9 +150,4 @@ class GRU(_Recurrent):
 
     def _cell(self, xp, state, w_hh, b_hh):
         h = state[0]
-        xr, xz, xn = xp.chunk(3, 1)
-        hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, 1)
-        r = F.sigmoid(xr + hr)
-        z = F.sigmoid(xz + hz)
-        n = F.tanh(xn + r * hn)
-        return [n + z * (h - n)]
+        return [F.gru_cell(xp, F.linear(h, w_hh, b_hh), h)]
