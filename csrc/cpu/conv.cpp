@@ -4,10 +4,10 @@
 // v1 direct (variant naive): the defining sums as loops, one output at a
 // time. It is the test oracle and the first chapter.
 //
-// v2 im2col + packed GEMM. For one image and one group, the input patches
-// are unrolled into a matrix col (CKK x OHW, CKK = C/groups * KH * KW, one
-// column per output pixel), and each pass becomes one GEMM of csrc/cpu/gemm.cpp:
-//   forward:         y[n, g]  = w[g] (OCg x CKK) @ col + bias   (bias per row: the GEMM epilogue)
+// v2 im2col + packed GEMM, the backward passes. For one image and one
+// group, the input patches are unrolled into a matrix col (CKK x OHW, CKK =
+// C/groups * KH * KW, one column per output pixel), and each pass becomes
+// one GEMM of csrc/cpu/gemm.cpp:
 //   backward-weight: dw[g]   += dy[n, g] (OCg x OHW) @ col^T    (col^T is a strided view, no copy)
 //   backward-input:  col      = w[g]^T @ dy[n, g], then col2im adds every
 //                    column back onto the pixels its patch came from.
@@ -17,13 +17,26 @@
 // images (their GEMMs then run on that thread); otherwise images go one after
 // another and each GEMM uses all threads. Backward-weight sums each thread's
 // images into its own dw and adds those in thread order, so the result does
-// not depend on timing. Numerics: float accumulation in the GEMM (error grows
-// like CKK * eps, or OHW * N * eps for the weight gradient).
+// not depend on timing.
+//
+// v3 implicit GEMM, the forward pass: y[:, g] = w[g] (OCg x CKK) @ col for
+// the col of the whole batch (one column per pixel of every image), never
+// stored. The GEMM's loops (cpu/packed.h) run with the weights packed once
+// and each B panel -- CKK taps x NR pixels, a few runs of output rows, across
+// image boundaries when images are small -- copied straight from x into the
+// microkernel's layout, the padding zeroed by masked loads. Threads take
+// ranges of pixel panels; the bias is added to each tile of y while it is
+// in cache. Against v2 this saves writing and re-reading col, packing it
+// again for the GEMM, and the per-image GEMM calls on small images.
+//
+// Numerics: float accumulation in the microkernel (error grows like
+// CKK * eps, or OHW * N * eps for the weight gradient).
 #include <algorithm>
 #include <memory>
 #include <vector>
 #include "core/parallel.h"
 #include "core/windows.h"
+#include "cpu/packed.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 
@@ -62,6 +75,24 @@ void conv_v1_direct(ConvPass pass, const ConvProblem& p, T* out, const T* a, con
 
 // ---- v2: im2col + GEMM ------------------------------------------------------
 
+// For each kernel row kh, the output rows [oh_lo, oh_hi) whose tap kh reads
+// a row inside the image (the rest read padding); the same for columns. The
+// bounds need divisions, so they are computed once per call.
+struct TapRanges {
+  std::vector<int64_t> oh_lo, oh_hi, ow_lo, ow_hi;
+  bool clipped = false;  // some tap of some output reads padding
+  explicit TapRanges(const ConvProblem& p) : oh_lo(p.KH), oh_hi(p.KH), ow_lo(p.KW), ow_hi(p.KW) {
+    // lo: the first o with o * stride + off >= 0; hi: the first with o * stride + off >= size.
+    auto inside = [&](int64_t size, int64_t osize, int64_t stride, int64_t off, int64_t& lo, int64_t& hi) {
+      lo = std::min(osize, std::max<int64_t>(0, (-off + stride - 1) / stride));
+      hi = std::max(lo, std::min(osize, (size - off + stride - 1) / stride));
+      clipped |= lo > 0 || hi < osize;
+    };
+    for (int64_t kh = 0; kh < p.KH; ++kh) inside(p.H, p.OH, p.sh, kh * p.dh - p.ph, oh_lo[kh], oh_hi[kh]);
+    for (int64_t kw = 0; kw < p.KW; ++kw) inside(p.W, p.OW, p.sw, kw * p.dw - p.pw, ow_lo[kw], ow_hi[kw]);
+  }
+};
+
 // Walks col for one image's group, a block of OH x OW at a time: for every
 // (c, kh, kw), f(block, c, ih0, off, oh0, oh1, ow0, ow1) where block is the
 // offset of col[(c*KH + kh)*KW + kw, 0], output row oh reads input row
@@ -70,19 +101,12 @@ void conv_v1_direct(ConvPass pass, const ConvProblem& p, T* out, const T* a, con
 // need divisions, so they are computed once per kh and kw.
 template <class F>
 void for_each_col_block(const ConvProblem& p, int64_t Cg, const F& f) {
-  auto inside = [](int64_t size, int64_t osize, int64_t stride, int64_t off, int64_t& lo, int64_t& hi) {
-    lo = std::min(osize, std::max<int64_t>(0, (-off + stride - 1) / stride));  // first o with o*stride + off >= 0
-    hi = std::max(lo, std::min(osize, (size - off + stride - 1) / stride));   // first o with o*stride + off >= size
-  };
-  std::vector<int64_t> ranges(static_cast<size_t>(2 * (p.KH + p.KW)));
-  int64_t* oh_lo = ranges.data(); int64_t* oh_hi = oh_lo + p.KH; int64_t* ow_lo = oh_hi + p.KH; int64_t* ow_hi = ow_lo + p.KW;
-  for (int64_t kh = 0; kh < p.KH; ++kh) inside(p.H, p.OH, p.sh, kh * p.dh - p.ph, oh_lo[kh], oh_hi[kh]);
-  for (int64_t kw = 0; kw < p.KW; ++kw) inside(p.W, p.OW, p.sw, kw * p.dw - p.pw, ow_lo[kw], ow_hi[kw]);
+  const TapRanges r(p);
   int64_t block = 0;
   for (int64_t c = 0; c < Cg; ++c)
     for (int64_t kh = 0; kh < p.KH; ++kh)
       for (int64_t kw = 0; kw < p.KW; ++kw, block += p.OH * p.OW)
-        f(block, c, kh * p.dh - p.ph, kw * p.dw - p.pw, oh_lo[kh], oh_hi[kh], ow_lo[kw], ow_hi[kw]);
+        f(block, c, kh * p.dh - p.ph, kw * p.dw - p.pw, r.oh_lo[kh], r.oh_hi[kh], r.ow_lo[kw], r.ow_hi[kw]);
 }
 
 // col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
@@ -127,13 +151,11 @@ void col2im(const ConvProblem& p, int64_t Cg, const T* col, T* dx) {
 // the cores, A and B given by their row and column strides.
 template <class T>
 void matmul(DType dt, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs, int64_t a_cs, const T* B,
-            int64_t b_rs, int64_t b_cs, T* C, int64_t ldc, double beta, const T* bias_per_row) {
+            int64_t b_rs, int64_t b_cs, T* C, int64_t ldc, double beta) {
   GemmProblem g;
   g.M = M; g.N = N; g.K = K;
   g.variant = K == 0 ? GemmVariant::Naive : GemmVariant::Fast;  // the packed kernel needs a K block to write C
   g.beta = beta;
-  g.bias = bias_per_row;
-  g.bias_per_row = true;
   g.a_rs = a_rs; g.a_cs = a_cs; g.b_rs = b_rs; g.b_cs = b_cs; g.c_rs = ldc; g.c_cs = 1;
   g.batch.ndim = 1; g.batch.nops = 3; g.batch.shape[0] = 1;
   g.batch.data[0] = reinterpret_cast<char*>(C);
@@ -143,7 +165,7 @@ void matmul(DType dt, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs,
 }
 
 template <class T>
-void conv_v2_gemm(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T* a, const T* b, const T* bias) {
+void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T* a, const T* b) {
   const int64_t Cg = p.C / p.groups, OCg = p.OC / p.groups, CKK = Cg * p.KH * p.KW, OHW = p.OH * p.OW;
   const int64_t xs = p.C * p.H * p.W, ys = p.OC * OHW;  // image strides
   const bool pointwise = p.KH == 1 && p.KW == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0;
@@ -157,17 +179,11 @@ void conv_v2_gemm(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T
     T* dw = pass == ConvPass::BackwardWeight ? (tid == 0 ? out : partial.data() + (tid - 1) * p.OC * CKK) : nullptr;
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t g = 0; g < p.groups; ++g) {
-        if (pass == ConvPass::Forward) {
-          const T* x = a + n * xs + g * Cg * p.H * p.W;
-          const T* col = pointwise ? x : col_buf.get();
-          if (!pointwise) im2col(p, Cg, x, col_buf.get());
-          matmul<T>(dt, OCg, OHW, CKK, b + g * OCg * CKK, CKK, 1, col, OHW, 1, out + n * ys + g * OCg * OHW, OHW,
-                    0.0, bias ? bias + g * OCg : nullptr);
-        } else if (pass == ConvPass::BackwardInput) {
+        if (pass == ConvPass::BackwardInput) {
           T* dx = out + n * xs + g * Cg * p.H * p.W;
           T* col = pointwise ? dx : col_buf.get();
           matmul<T>(dt, CKK, OHW, OCg, b + g * OCg * CKK, 1, CKK, a + n * ys + g * OCg * OHW, OHW, 1, col, OHW,
-                    0.0, nullptr);
+                    0.0);
           if (!pointwise) {
             std::fill(dx, dx + Cg * p.H * p.W, T(0));
             col2im(p, Cg, col, dx);
@@ -177,7 +193,7 @@ void conv_v2_gemm(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T
           const T* col = pointwise ? x : col_buf.get();
           if (!pointwise) im2col(p, Cg, x, col_buf.get());
           matmul<T>(dt, OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, 1, col, 1, OHW, dw + g * OCg * CKK, CKK,
-                    1.0, nullptr);
+                    1.0);
         }
       }
   };
@@ -192,6 +208,158 @@ void conv_v2_gemm(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T
   }
 }
 
+// ---- v3: implicit GEMM (forward) --------------------------------------------
+
+// The forward pass as one GEMM over the whole batch, y[:, g] = w[g] @ B with
+// B[k, j] = x[n, g*Cg + c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw] for tap
+// k = (c, kh, kw) and pixel j = (n, oh, ow) -- im2col's matrix for every
+// image side by side, never stored: each NR-pixel panel of B is packed
+// straight from x into the microkernel's layout (cpu/packed.h). A panel's
+// pixels are a few runs, one per output row it touches (a panel may span
+// images: small images fill whole panels); each run of each tap row is a
+// vector copy, with the lanes that fall into the padding zeroed.
+struct PixelRun {
+  int64_t src;       // x offset of tap (0, 0, 0) at the run's first pixel, for channel 0 of the group
+  int64_t oh, ow0;   // its output row and first column
+  int dst, len;      // its panel columns [dst, dst + len)
+};
+
+struct Tap {
+  int64_t off;  // x offset of tap k from tap (0, 0, 0)
+  int64_t kh, kw;
+};
+
+// Rows [0, kc) of a B panel (kc x NR), for the taps `taps` and the pixel runs
+// `runs`; x is the group's first channel of image 0. Columns past the runs
+// are left alone (the caller zeroes them once). Each vector-wide chunk of a
+// run is copied down all the taps with its mask fixed (clipped: per kernel
+// row and column, from `cut`, KH + 2 * KW ints): a handful of instructions
+// per tap when the runs are short (8 pixels for a 12 x 12 image and a 5 x 5
+// kernel).
+template <class T, bool Clip>
+void pack_patches(const ConvProblem& p, const TapRanges& r, const Tap* taps, int64_t kc, const PixelRun* runs,
+                  int nruns, const T* x, T* out, int* cut) {
+  using S = Simd<T>;
+  constexpr int W = S::W, NR = Blocking<T>::NR;
+  const int64_t sw = p.sw;
+  int* const row_inside = cut;      // per kh: the chunk's output row reads inside the image
+  int* const lo = cut + p.KH;       // per kw: the chunk's lanes [lo, hi) read inside the image
+  int* const hi = lo + p.KW;
+  for (int q = 0; q < nruns; ++q) {
+    const PixelRun& run = runs[q];
+    for (int j = 0; j < run.len; j += W) {
+      const int n = std::min(W, run.len - j);
+      const T* src = x + run.src + j * sw;
+      T* dst = out + run.dst + j;
+      if constexpr (Clip) {
+        for (int64_t kh = 0; kh < p.KH; ++kh) row_inside[kh] = run.oh >= r.oh_lo[kh] && run.oh < r.oh_hi[kh];
+        for (int64_t kw = 0; kw < p.KW; ++kw) {
+          lo[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_lo[kw] - run.ow0 - j, 0, n));
+          hi[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_hi[kw] - run.ow0 - j, lo[kw], n));
+        }
+      }
+      if (sw != 1) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Tap t = taps[k];
+          const int a = Clip ? lo[t.kw] : 0, b = Clip ? (row_inside[t.kh] ? hi[t.kw] : 0) : n;
+          for (int i = 0; i < n; ++i) dst[k * NR + i] = i >= a && i < b ? src[t.off + i * sw] : T(0);
+        }
+      } else if constexpr (Clip) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Tap t = taps[k];
+          S::store_n(dst + k * NR, S::load_range(src + t.off, lo[t.kw], row_inside[t.kh] ? hi[t.kw] : 0), n);
+        }
+      } else if (n == W) {
+        for (int64_t k = 0; k < kc; ++k) S::store(dst + k * NR, S::load(src + taps[k].off));
+      } else {
+        for (int64_t k = 0; k < kc; ++k) S::store_n(dst + k * NR, S::load_n(src + taps[k].off, n), n);
+      }
+    }
+  }
+}
+
+template <class T>
+void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T* bias) {
+  using Bk = Blocking<T>;
+  constexpr int MR = Bk::MR, NR = Bk::NR;
+  const int64_t Cg = p.C / p.groups, OCg = p.OC / p.groups, CKK = Cg * p.KH * p.KW, OHW = p.OH * p.OW;
+  const int64_t xs = p.C * p.H * p.W, ys = p.OC * OHW, pixels = p.N * OHW;
+  if (pixels == 0 || p.OC == 0) return;
+  if (CKK == 0) {  // no input channels: y is the bias
+    for (int64_t r = 0; r < p.N * p.OC; ++r) std::fill(y + r * OHW, y + (r + 1) * OHW, bias ? bias[r % p.OC] : T(0));
+    return;
+  }
+  // K blocks of equal depth, as in the GEMM; A (the weights) packed once
+  // for every panel: group g's block at pc starts at g * Mp * CKK + pc * Mp.
+  const int64_t kblocks = (CKK + Bk::KC - 1) / Bk::KC, KC = (CKK + kblocks - 1) / kblocks;
+  const int64_t Mp = (OCg + MR - 1) / MR * MR;
+  std::vector<T> abuf;
+  T* const apack = aligned_buffer(abuf, static_cast<size_t>(p.groups * Mp * CKK));
+  for (int64_t g = 0; g < p.groups; ++g)
+    for (int64_t pc = 0; pc < CKK; pc += KC)
+      pack_a(OCg, std::min(KC, CKK - pc), w + g * OCg * CKK + pc, CKK, 1, apack + g * Mp * CKK + pc * Mp);
+  std::vector<Tap> taps(static_cast<size_t>(CKK));
+  for (int64_t k = 0; k < CKK; ++k) {
+    const int64_t c = k / (p.KH * p.KW), kh = k / p.KW % p.KH, kw = k % p.KW;
+    taps[static_cast<size_t>(k)] = {(c * p.H + kh * p.dh) * p.W + kw * p.dw, kh, kw};
+  }
+  const TapRanges ranges(p);
+  const int64_t npanels = (pixels + NR - 1) / NR;
+  const double panel_flops = 2.0 * p.OC * CKK * NR;
+  parallel_for(npanels, std::max<int64_t>(1, static_cast<int64_t>(1e6 / panel_flops)), [&](int64_t begin, int64_t end) {
+    thread_local std::vector<T> bbuf, cbuf;
+    T* const bp = aligned_buffer(bbuf, static_cast<size_t>(KC * NR));
+    T* const ctile = aligned_buffer(cbuf, static_cast<size_t>(Mp * NR));
+    PixelRun runs[NR];
+    std::vector<int> cut(static_cast<size_t>(p.KH + 2 * p.KW));
+    for (int64_t panel = begin; panel < end; ++panel) {
+      const int64_t j0 = panel * NR, nj = std::min<int64_t>(NR, pixels - j0);
+      int nruns = 0;
+      for (int64_t j = j0; j < j0 + nj; ++nruns) {
+        const int64_t n = j / OHW, oh = j % OHW / p.OW, ow = j % p.OW;
+        const int64_t len = std::min(p.OW - ow, j0 + nj - j);
+        runs[nruns] = {n * xs + (oh * p.sh - p.ph) * p.W + ow * p.sw - p.pw, oh, ow, static_cast<int>(j - j0),
+                       static_cast<int>(len)};
+        j += len;
+      }
+      // A panel inside one image writes y in place; one across images
+      // goes through ctile and is copied out image by image.
+      const int64_t n0 = j0 / OHW;
+      const bool direct = (j0 + nj - 1) / OHW == n0;
+      if (nj < NR) std::fill(bp, bp + KC * NR, T(0));
+      for (int64_t g = 0; g < p.groups; ++g) {
+        const T* xg = x + g * Cg * p.H * p.W;
+        T* const c0 = direct ? y + n0 * ys + g * OCg * OHW + j0 % OHW : ctile;
+        const int64_t ldc = direct ? OHW : NR;
+        for (int64_t pc = 0; pc < CKK; pc += KC) {
+          const int64_t kc = std::min(KC, CKK - pc);
+          if (ranges.clipped) pack_patches<T, true>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, cut.data());
+          else pack_patches<T, false>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, cut.data());
+          for (int64_t ir = 0; ir < OCg; ir += MR)
+            microkernel<T>(kc, apack + g * Mp * CKK + pc * Mp + ir * kc, bp, NR, c0 + ir * ldc, ldc,
+                           static_cast<int>(std::min<int64_t>(MR, OCg - ir)), static_cast<int>(nj), T(1),
+                           pc == 0 ? T(0) : T(1));
+        }
+        for (int64_t i = 0; i < OCg; ++i) {  // bias, and ctile's rows out to their images
+          const T b = bias ? bias[g * OCg + i] : T(0);
+          if (direct) {
+            T* row = c0 + i * ldc;
+            if (bias) for (int64_t j = 0; j < nj; ++j) row[j] += b;
+            continue;
+          }
+          for (int64_t j = j0; j < j0 + nj;) {
+            const int64_t n = j / OHW, len = std::min(OHW - j % OHW, j0 + nj - j);
+            const T* src = ctile + i * NR + (j - j0);
+            T* dst = y + n * ys + (g * OCg + i) * OHW + j % OHW;
+            for (int64_t t = 0; t < len; ++t) dst[t] = src[t] + b;
+            j += len;
+          }
+        }
+      }
+    }
+  });
+}
+
 }  // namespace
 
 void conv2d(ConvPass pass, DType dt, const ConvProblem& p, void* out, const void* a, const void* b, const void* bias) {
@@ -201,7 +369,8 @@ void conv2d(ConvPass pass, DType dt, const ConvProblem& p, void* out, const void
       T* o = static_cast<T*>(out);
       const T *ta = static_cast<const T*>(a), *tb = static_cast<const T*>(b), *tbias = static_cast<const T*>(bias);
       if (p.variant == GemmVariant::Naive) conv_v1_direct<T>(pass, p, o, ta, tb, tbias);
-      else conv_v2_gemm<T>(pass, dt, p, o, ta, tb, tbias);
+      else if (pass == ConvPass::Forward) conv_v3_forward<T>(p, o, ta, tb, tbias);
+      else conv_v2_backward<T>(pass, dt, p, o, ta, tb);
     }
   });
 }
