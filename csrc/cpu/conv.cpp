@@ -6,8 +6,9 @@
 //
 // v2 im2col + packed GEMM, the backward passes. For one image and one
 // group, the input patches are unrolled into a matrix col (CKK x OHW, CKK =
-// C/groups * KH * KW, one column per output pixel), and each pass becomes
-// one GEMM of csrc/cpu/gemm.cpp:
+// C/groups * KH * KW, one column per output pixel; copied by the patch-row
+// packer that v3 uses too), and each pass becomes one GEMM of
+// csrc/cpu/gemm.cpp:
 //   backward-weight: dw[g]   += dy[n, g] (OCg x OHW) @ col^T    (col^T is a strided view, no copy)
 //   backward-input:  col      = w[g]^T @ dy[n, g], then col2im adds every
 //                    column back onto the pixels its patch came from.
@@ -73,7 +74,12 @@ void conv_v1_direct(ConvPass pass, const ConvProblem& p, T* out, const T* a, con
   }
 }
 
-// ---- v2: im2col + GEMM ------------------------------------------------------
+// ---- Patch rows: im2col's matrix, a block at a time ---------------------
+
+// Row k = (c, kh, kw) of im2col's matrix at pixel (n, oh, ow) is
+// x[n, c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw] (0 outside the image).
+// A block of it is described by its taps (rows) and by runs of pixels, one
+// per output row the block's columns cover.
 
 // For each kernel row kh, the output rows [oh_lo, oh_hi) whose tap kh reads
 // a row inside the image (the rest read padding); the same for columns. The
@@ -93,6 +99,80 @@ struct TapRanges {
   }
 };
 
+struct PixelRun {
+  int64_t src;       // x offset of tap (0, 0, 0) at the run's first pixel, for channel 0 of the group
+  int64_t oh, ow0;   // its output row and first column
+  int64_t dst;       // its first column in the block
+  int len;           // its pixel count
+};
+
+struct Tap {
+  int64_t off;  // x offset of tap k from tap (0, 0, 0)
+  int64_t kh, kw;
+};
+
+// The taps of one group's Cg channels, in im2col's row order.
+inline std::vector<Tap> group_taps(const ConvProblem& p, int64_t Cg) {
+  std::vector<Tap> taps(static_cast<size_t>(Cg * p.KH * p.KW));
+  for (size_t k = 0; k < taps.size(); ++k) {
+    const int64_t t = static_cast<int64_t>(k), c = t / (p.KH * p.KW), kh = t / p.KW % p.KH, kw = t % p.KW;
+    taps[k] = {(c * p.H + kh * p.dh) * p.W + kw * p.dw, kh, kw};
+  }
+  return taps;
+}
+
+// out[k * ld + j] = row k of the block for tap taps[k] (k < kc) and the
+// pixel in column j of one of the runs; x is the group's first channel of
+// image 0. Columns outside the runs are left alone. Each vector-wide chunk
+// of a run is copied down all the taps with its mask fixed (clipped: per
+// kernel row and column, from `cut`, KH + 2 * KW ints): a handful of
+// instructions per tap when the runs are short (8 pixels for a 12 x 12
+// image and a 5 x 5 kernel). Blocks of at most a few dozen taps keep the
+// rows it writes at once few, whatever ld.
+template <class T, bool Clip>
+void pack_patches(const ConvProblem& p, const TapRanges& r, const Tap* taps, int64_t kc, const PixelRun* runs,
+                  int64_t nruns, const T* x, T* out, int64_t ld, int* cut) {
+  using S = Simd<T>;
+  constexpr int W = S::W;
+  const int64_t sw = p.sw;
+  int* const row_inside = cut;      // per kh: the chunk's output row reads inside the image
+  int* const lo = cut + p.KH;       // per kw: the chunk's lanes [lo, hi) read inside the image
+  int* const hi = lo + p.KW;
+  for (int64_t q = 0; q < nruns; ++q) {
+    const PixelRun& run = runs[q];
+    for (int j = 0; j < run.len; j += W) {
+      const int n = std::min(W, run.len - j);
+      const T* src = x + run.src + j * sw;
+      T* dst = out + run.dst + j;
+      if constexpr (Clip) {
+        for (int64_t kh = 0; kh < p.KH; ++kh) row_inside[kh] = run.oh >= r.oh_lo[kh] && run.oh < r.oh_hi[kh];
+        for (int64_t kw = 0; kw < p.KW; ++kw) {
+          lo[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_lo[kw] - run.ow0 - j, 0, n));
+          hi[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_hi[kw] - run.ow0 - j, lo[kw], n));
+        }
+      }
+      if (sw != 1) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Tap t = taps[k];
+          const int a = Clip ? lo[t.kw] : 0, b = Clip ? (row_inside[t.kh] ? hi[t.kw] : 0) : n;
+          for (int i = 0; i < n; ++i) dst[k * ld + i] = i >= a && i < b ? src[t.off + i * sw] : T(0);
+        }
+      } else if constexpr (Clip) {
+        for (int64_t k = 0; k < kc; ++k) {
+          const Tap t = taps[k];
+          S::store_n(dst + k * ld, S::load_range(src + t.off, lo[t.kw], row_inside[t.kh] ? hi[t.kw] : 0), n);
+        }
+      } else if (n == W) {
+        for (int64_t k = 0; k < kc; ++k) S::store(dst + k * ld, S::load(src + taps[k].off));
+      } else {
+        for (int64_t k = 0; k < kc; ++k) S::store_n(dst + k * ld, S::load_n(src + taps[k].off, n), n);
+      }
+    }
+  }
+}
+
+// ---- v2: im2col + GEMM ------------------------------------------------------
+
 // Walks col for one image's group, a block of OH x OW at a time: for every
 // (c, kh, kw), f(block, c, ih0, off, oh0, oh1, ow0, ow1) where block is the
 // offset of col[(c*KH + kh)*KW + kw, 0], output row oh reads input row
@@ -110,27 +190,17 @@ void for_each_col_block(const ConvProblem& p, int64_t Cg, const F& f) {
 }
 
 // col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
-// for one image's group (x: Cg x H x W), zero where the patch leaves the image.
+// for one image's group (x: Cg x H x W), zero where the patch leaves the
+// image: the patch rows of the image's output rows (runs), 32 taps at a time.
 template <class T>
-void im2col(const ConvProblem& p, int64_t Cg, const T* x, T* col) {
-  for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
-                                int64_t ow0, int64_t ow1) {
-    // Rows are short (8 long for a 12 x 12 image and a 5 x 5 kernel): plain
-    // loops rather than a library call per row, and the sizes in locals so
-    // that the stores into col need not reload them.
-    const int64_t OW = p.OW, sw = p.sw, src_step = p.sh * p.W;
-    T* d = col + block;
-    std::fill(d, d + oh0 * OW, T(0));
-    d += oh0 * OW;
-    const T* s = x + (c * p.H + oh0 * p.sh + ih0) * p.W + off;
-    for (int64_t oh = oh0; oh < oh1; ++oh, d += OW, s += src_step) {
-      for (int64_t ow = 0; ow < ow0; ++ow) d[ow] = T(0);
-      if (sw == 1) for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow];
-      else for (int64_t ow = ow0; ow < ow1; ++ow) d[ow] = s[ow * sw];
-      for (int64_t ow = ow1; ow < OW; ++ow) d[ow] = T(0);
-    }
-    std::fill(d, col + block + p.OH * OW, T(0));
-  });
+void im2col(const ConvProblem& p, const TapRanges& r, const std::vector<Tap>& taps, const std::vector<PixelRun>& runs,
+            const T* x, T* col, int* cut) {
+  const int64_t OHW = p.OH * p.OW, CKK = static_cast<int64_t>(taps.size()), nruns = static_cast<int64_t>(runs.size());
+  for (int64_t k0 = 0; k0 < CKK; k0 += 32) {
+    const int64_t kc = std::min<int64_t>(32, CKK - k0);
+    if (r.clipped) pack_patches<T, true>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
+    else pack_patches<T, false>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
+  }
 }
 
 // The adjoint of im2col: dx[c, ih, iw] += col[row, pixel] over every patch
@@ -174,8 +244,15 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
   // left without images adds nothing), summed in order at the end.
   std::vector<T> partial(pass == ConvPass::BackwardWeight ? static_cast<size_t>((threads - 1) * p.OC * CKK) : 0);
   if (pass == ConvPass::BackwardWeight) std::fill(out, out + p.OC * CKK, T(0));
+  // Backward-weight's im2col: the taps, and one run per output row of an image.
+  const TapRanges ranges(p);
+  const std::vector<Tap> taps = pass == ConvPass::BackwardWeight ? group_taps(p, Cg) : std::vector<Tap>();
+  std::vector<PixelRun> runs;
+  for (int64_t oh = 0; oh < p.OH && pass == ConvPass::BackwardWeight; ++oh)
+    runs.push_back({(oh * p.sh - p.ph) * p.W - p.pw, oh, 0, oh * p.OW, static_cast<int>(p.OW)});
   auto images = [&](int64_t n0, int64_t n1, int64_t tid) {
     std::unique_ptr<T[]> col_buf(pointwise ? nullptr : new T[static_cast<size_t>(CKK * OHW)]);
+    std::vector<int> cut(static_cast<size_t>(p.KH + 2 * p.KW));
     T* dw = pass == ConvPass::BackwardWeight ? (tid == 0 ? out : partial.data() + (tid - 1) * p.OC * CKK) : nullptr;
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t g = 0; g < p.groups; ++g) {
@@ -191,7 +268,7 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
         } else {
           const T* x = b + n * xs + g * Cg * p.H * p.W;
           const T* col = pointwise ? x : col_buf.get();
-          if (!pointwise) im2col(p, Cg, x, col_buf.get());
+          if (!pointwise) im2col(p, ranges, taps, runs, x, col_buf.get(), cut.data());
           matmul<T>(dt, OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, 1, col, 1, OHW, dw + g * OCg * CKK, CKK,
                     1.0);
         }
@@ -218,66 +295,6 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
 // pixels are a few runs, one per output row it touches (a panel may span
 // images: small images fill whole panels); each run of each tap row is a
 // vector copy, with the lanes that fall into the padding zeroed.
-struct PixelRun {
-  int64_t src;       // x offset of tap (0, 0, 0) at the run's first pixel, for channel 0 of the group
-  int64_t oh, ow0;   // its output row and first column
-  int dst, len;      // its panel columns [dst, dst + len)
-};
-
-struct Tap {
-  int64_t off;  // x offset of tap k from tap (0, 0, 0)
-  int64_t kh, kw;
-};
-
-// Rows [0, kc) of a B panel (kc x NR), for the taps `taps` and the pixel runs
-// `runs`; x is the group's first channel of image 0. Columns past the runs
-// are left alone (the caller zeroes them once). Each vector-wide chunk of a
-// run is copied down all the taps with its mask fixed (clipped: per kernel
-// row and column, from `cut`, KH + 2 * KW ints): a handful of instructions
-// per tap when the runs are short (8 pixels for a 12 x 12 image and a 5 x 5
-// kernel).
-template <class T, bool Clip>
-void pack_patches(const ConvProblem& p, const TapRanges& r, const Tap* taps, int64_t kc, const PixelRun* runs,
-                  int nruns, const T* x, T* out, int* cut) {
-  using S = Simd<T>;
-  constexpr int W = S::W, NR = Blocking<T>::NR;
-  const int64_t sw = p.sw;
-  int* const row_inside = cut;      // per kh: the chunk's output row reads inside the image
-  int* const lo = cut + p.KH;       // per kw: the chunk's lanes [lo, hi) read inside the image
-  int* const hi = lo + p.KW;
-  for (int q = 0; q < nruns; ++q) {
-    const PixelRun& run = runs[q];
-    for (int j = 0; j < run.len; j += W) {
-      const int n = std::min(W, run.len - j);
-      const T* src = x + run.src + j * sw;
-      T* dst = out + run.dst + j;
-      if constexpr (Clip) {
-        for (int64_t kh = 0; kh < p.KH; ++kh) row_inside[kh] = run.oh >= r.oh_lo[kh] && run.oh < r.oh_hi[kh];
-        for (int64_t kw = 0; kw < p.KW; ++kw) {
-          lo[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_lo[kw] - run.ow0 - j, 0, n));
-          hi[kw] = static_cast<int>(std::clamp<int64_t>(r.ow_hi[kw] - run.ow0 - j, lo[kw], n));
-        }
-      }
-      if (sw != 1) {
-        for (int64_t k = 0; k < kc; ++k) {
-          const Tap t = taps[k];
-          const int a = Clip ? lo[t.kw] : 0, b = Clip ? (row_inside[t.kh] ? hi[t.kw] : 0) : n;
-          for (int i = 0; i < n; ++i) dst[k * NR + i] = i >= a && i < b ? src[t.off + i * sw] : T(0);
-        }
-      } else if constexpr (Clip) {
-        for (int64_t k = 0; k < kc; ++k) {
-          const Tap t = taps[k];
-          S::store_n(dst + k * NR, S::load_range(src + t.off, lo[t.kw], row_inside[t.kh] ? hi[t.kw] : 0), n);
-        }
-      } else if (n == W) {
-        for (int64_t k = 0; k < kc; ++k) S::store(dst + k * NR, S::load(src + taps[k].off));
-      } else {
-        for (int64_t k = 0; k < kc; ++k) S::store_n(dst + k * NR, S::load_n(src + taps[k].off, n), n);
-      }
-    }
-  }
-}
-
 template <class T>
 void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T* bias) {
   using Bk = Blocking<T>;
@@ -298,11 +315,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
   for (int64_t g = 0; g < p.groups; ++g)
     for (int64_t pc = 0; pc < CKK; pc += KC)
       pack_a(OCg, std::min(KC, CKK - pc), w + g * OCg * CKK + pc, CKK, 1, apack + g * Mp * CKK + pc * Mp);
-  std::vector<Tap> taps(static_cast<size_t>(CKK));
-  for (int64_t k = 0; k < CKK; ++k) {
-    const int64_t c = k / (p.KH * p.KW), kh = k / p.KW % p.KH, kw = k % p.KW;
-    taps[static_cast<size_t>(k)] = {(c * p.H + kh * p.dh) * p.W + kw * p.dw, kh, kw};
-  }
+  const std::vector<Tap> taps = group_taps(p, Cg);
   const TapRanges ranges(p);
   const int64_t npanels = (pixels + NR - 1) / NR;
   const double panel_flops = 2.0 * p.OC * CKK * NR;
@@ -318,8 +331,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
       for (int64_t j = j0; j < j0 + nj; ++nruns) {
         const int64_t n = j / OHW, oh = j % OHW / p.OW, ow = j % p.OW;
         const int64_t len = std::min(p.OW - ow, j0 + nj - j);
-        runs[nruns] = {n * xs + (oh * p.sh - p.ph) * p.W + ow * p.sw - p.pw, oh, ow, static_cast<int>(j - j0),
-                       static_cast<int>(len)};
+        runs[nruns] = {n * xs + (oh * p.sh - p.ph) * p.W + ow * p.sw - p.pw, oh, ow, j - j0, static_cast<int>(len)};
         j += len;
       }
       // A panel inside one image writes y in place; one across images
@@ -333,8 +345,8 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
         const int64_t ldc = direct ? OHW : NR;
         for (int64_t pc = 0; pc < CKK; pc += KC) {
           const int64_t kc = std::min(KC, CKK - pc);
-          if (ranges.clipped) pack_patches<T, true>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, cut.data());
-          else pack_patches<T, false>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, cut.data());
+          if (ranges.clipped) pack_patches<T, true>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, NR, cut.data());
+          else pack_patches<T, false>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, NR, cut.data());
           for (int64_t ir = 0; ir < OCg; ir += MR)
             microkernel<T>(kc, apack + g * Mp * CKK + pc * Mp + ir * kc, bp, NR, c0 + ir * ldc, ldc,
                            static_cast<int>(std::min<int64_t>(MR, OCg - ir)), static_cast<int>(nj), T(1),
