@@ -127,8 +127,8 @@ inline std::vector<Tap> group_taps(const ConvProblem& p, int64_t Cg) {
 // of a run is copied down all the taps with its mask fixed (clipped: per
 // kernel row and column, from `cut`, KH + 2 * KW ints): a handful of
 // instructions per tap when the runs are short (8 pixels for a 12 x 12
-// image and a 5 x 5 kernel). Blocks of at most a few dozen taps keep the
-// rows it writes at once few, whatever ld.
+// image and a 5 x 5 kernel). A block of few taps keeps the rows written at
+// once few, whatever ld.
 template <class T, bool Clip>
 void pack_patches(const ConvProblem& p, const TapRanges& r, const Tap* taps, int64_t kc, const PixelRun* runs,
                   int64_t nruns, const T* x, T* out, int64_t ld, int* cut) {
@@ -191,30 +191,59 @@ void for_each_col_block(const ConvProblem& p, int64_t Cg, const F& f) {
 
 // col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
 // for one image's group (x: Cg x H x W), zero where the patch leaves the
-// image: the patch rows of the image's output rows (runs), 32 taps at a time.
+// image: the patch rows of the image's output rows (runs), 8 taps at a time
+// (rows a power-of-two apart share an L1 set: 8 stay within its ways).
 template <class T>
 void im2col(const ConvProblem& p, const TapRanges& r, const std::vector<Tap>& taps, const std::vector<PixelRun>& runs,
             const T* x, T* col, int* cut) {
   const int64_t OHW = p.OH * p.OW, CKK = static_cast<int64_t>(taps.size()), nruns = static_cast<int64_t>(runs.size());
-  for (int64_t k0 = 0; k0 < CKK; k0 += 32) {
-    const int64_t kc = std::min<int64_t>(32, CKK - k0);
+  for (int64_t k0 = 0; k0 < CKK; k0 += 8) {
+    const int64_t kc = std::min<int64_t>(8, CKK - k0);
     if (r.clipped) pack_patches<T, true>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
     else pack_patches<T, false>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
   }
 }
 
-// The adjoint of im2col: dx[c, ih, iw] += col[row, pixel] over every patch
-// position that read x[c, ih, iw] (dx: Cg x H x W, zeroed by the caller).
+// The adjoint of im2col: dx[c, ih, iw] = the sum of col[row, pixel] over
+// every patch position that read x[c, ih, iw] (dx: Cg x H x W). With unit
+// strides each vector of a dx row gathers its terms from the col rows of
+// the taps that reach it, shifted, in registers: scattering col rows onto
+// dx instead would make each tap re-read, a few stores later, vectors that
+// the previous tap has just partly written (a stall each on short rows).
+// Other strides scatter, element by element.
 template <class T>
 void col2im(const ConvProblem& p, int64_t Cg, const T* col, T* dx) {
-  for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
-                                int64_t ow0, int64_t ow1) {
-    for (int64_t oh = oh0; oh < oh1; ++oh) {
-      const T* s = col + block + oh * p.OW;
-      T* d = dx + (c * p.H + oh * p.sh + ih0) * p.W + off;
-      for (int64_t ow = ow0; ow < ow1; ++ow) d[ow * p.sw] += s[ow];
-    }
-  });
+  using S = Simd<T>;
+  if (p.sh != 1 || p.sw != 1) {
+    std::fill(dx, dx + Cg * p.H * p.W, T(0));
+    for_each_col_block(p, Cg, [&](int64_t block, int64_t c, int64_t ih0, int64_t off, int64_t oh0, int64_t oh1,
+                                  int64_t ow0, int64_t ow1) {
+      for (int64_t oh = oh0; oh < oh1; ++oh) {
+        const T* s = col + block + oh * p.OW;
+        T* d = dx + (c * p.H + oh * p.sh + ih0) * p.W + off;
+        for (int64_t ow = ow0; ow < ow1; ++ow) d[ow * p.sw] += s[ow];
+      }
+    });
+    return;
+  }
+  const int64_t OHW = p.OH * p.OW;
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t ih = 0; ih < p.H; ++ih)
+      for (int64_t iw = 0; iw < p.W; iw += S::W) {
+        const int n = static_cast<int>(std::min<int64_t>(S::W, p.W - iw));
+        typename S::V acc = S::zero();
+        for (int64_t kh = 0; kh < p.KH; ++kh) {
+          const int64_t oh = ih + p.ph - kh * p.dh;  // the output row whose tap kh read row ih
+          if (oh < 0 || oh >= p.OH) continue;
+          for (int64_t kw = 0; kw < p.KW; ++kw) {
+            const int64_t ow = iw + p.pw - kw * p.dw;  // the output column lane 0 came from
+            const int lo = static_cast<int>(std::clamp<int64_t>(-ow, 0, n));
+            const int hi = static_cast<int>(std::clamp<int64_t>(p.OW - ow, lo, n));
+            acc = acc + S::load_range(col + ((c * p.KH + kh) * p.KW + kw) * OHW + oh * p.OW + ow, lo, hi);
+          }
+        }
+        S::store_n(dx + (c * p.H + ih) * p.W + iw, acc, n);
+      }
 }
 
 // C (M x N, row stride ldc) = A @ B (+ beta * C) on this thread's share of
@@ -261,10 +290,7 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
           T* col = pointwise ? dx : col_buf.get();
           matmul<T>(dt, CKK, OHW, OCg, b + g * OCg * CKK, 1, CKK, a + n * ys + g * OCg * OHW, OHW, 1, col, OHW,
                     0.0);
-          if (!pointwise) {
-            std::fill(dx, dx + Cg * p.H * p.W, T(0));
-            col2im(p, Cg, col, dx);
-          }
+          if (!pointwise) col2im(p, Cg, col, dx);
         } else {
           const T* x = b + n * xs + g * Cg * p.H * p.W;
           const T* col = pointwise ? x : col_buf.get();
