@@ -83,6 +83,8 @@ CASES = [
     ((5, 2, 4, 4), (3, 3, 3), 1, 0, 1, 1),             # 2x2 outputs: one pixel panel spans all 5 images
     ((3, 30, 6, 6), (13, 3, 3), 1, 1, 1, 1),           # 270 taps: two K blocks; 13 channels: two row panels
     ((2, 2, 5, 40), (3, 3, 3), 1, 1, 1, 1),            # 40-pixel rows: vector chunks cut by the padding
+    ((3, 2, 11, 13), (7, 3, 3), 1, 0, 1, 1),           # small dw over 99 pixels: vector accumulators, edge blocks
+    ((2, 4, 12, 12), (6, 3, 3), 1, 1, 1, 2),           # the same per group
 ]
 
 

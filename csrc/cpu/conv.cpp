@@ -13,6 +13,10 @@
 //   backward-input:  col      = w[g]^T @ dy[n, g], then col2im adds every
 //                    column back onto the pixels its patch came from.
 // A 1x1 convolution with unit stride and no padding needs no col: x[n] is it.
+// A small dw over large images (OC x CKK vectors fit in 64 KiB) skips the
+// GEMM's transposing copies: dot_accumulate keeps a vector per element of
+// dw and adds each image's products lane by lane along the pixels, the
+// lanes summed once at the end.
 // Memory: one col buffer per thread (one image's), never one for the batch.
 // Threads: with at least as many images as threads, each thread takes whole
 // images (their GEMMs then run on that thread); otherwise images go one after
@@ -263,6 +267,67 @@ void matmul(DType dt, int64_t M, int64_t N, int64_t K, const T* A, int64_t a_rs,
   gemm(dt, g);
 }
 
+// acc[i, j] += A[i, :] * B[j, :] lane by lane (acc: M x N vectors, A: M x K
+// and B: N x K with rows lda and ldb apart): the weight gradient's product
+// dy @ col^T with both operands read along their contiguous rows -- no
+// transposing copies -- and the vectors summed across lanes only once all
+// images are in (dot_sums). Register blocks of DOT_M x DOT_N accumulators;
+// an edge block repeats its last row or column and stores only the real ones.
+#if defined(__AVX512F__)
+constexpr int DOT_M = 5, DOT_N = 5;  // 25 accumulators + 5 B vectors + 1 A vector of 32 registers
+#else
+constexpr int DOT_M = 2, DOT_N = 5;  // 10 + 5 + 1 of 16
+#endif
+
+template <class T>
+void dot_accumulate(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, const T* B, int64_t ldb, T* acc) {
+  using S = Simd<T>;
+  using V = typename S::V;
+  constexpr int W = S::W;
+  for (int64_t i0 = 0; i0 < M; i0 += DOT_M)
+    for (int64_t j0 = 0; j0 < N; j0 += DOT_N) {
+      const T* a[DOT_M];
+      const T* b[DOT_N];
+      V c[DOT_M][DOT_N];
+      for (int i = 0; i < DOT_M; ++i) a[i] = A + std::min(i0 + i, M - 1) * lda;
+      for (int j = 0; j < DOT_N; ++j) b[j] = B + std::min(j0 + j, N - 1) * ldb;
+      for (int i = 0; i < DOT_M; ++i)
+        for (int j = 0; j < DOT_N; ++j)
+          c[i][j] = S::load(acc + (std::min(i0 + i, M - 1) * N + std::min(j0 + j, N - 1)) * W);
+      auto step = [&](int64_t k, int n) {
+        V bv[DOT_N];
+        for (int j = 0; j < DOT_N; ++j) bv[j] = n == W ? S::load(b[j] + k) : S::load_n(b[j] + k, n);
+        for (int i = 0; i < DOT_M; ++i) {
+          const V av = n == W ? S::load(a[i] + k) : S::load_n(a[i] + k, n);
+          for (int j = 0; j < DOT_N; ++j) c[i][j] = S::fma(av, bv[j], c[i][j]);
+        }
+      };
+      int64_t k = 0;
+      for (; k + W <= K; k += W) step(k, W);
+      if (k < K) step(k, static_cast<int>(K - k));
+      for (int i = 0; i < DOT_M; ++i)
+        for (int j = 0; j < DOT_N; ++j)
+          if (i0 + i < M && j0 + j < N) S::store(acc + ((i0 + i) * N + j0 + j) * W, c[i][j]);
+    }
+}
+
+// out[e] = the sum of vector e over the threads' accumulators (in thread
+// order), then across its lanes (in lane order): a fixed order of additions.
+template <class T>
+void dot_sums(int64_t count, int64_t threads, const T* acc, T* out) {
+  using S = Simd<T>;
+  constexpr int W = S::W;
+  for (int64_t e = 0; e < count; ++e) {
+    typename S::V v = S::load(acc + e * W);
+    for (int64_t t = 1; t < threads; ++t) v = v + S::load(acc + (t * count + e) * W);
+    alignas(64) T lanes[W];
+    S::store(lanes, v);
+    T sum = 0;
+    for (int l = 0; l < W; ++l) sum += lanes[l];
+    out[e] = sum;
+  }
+}
+
 template <class T>
 void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, const T* a, const T* b) {
   const int64_t Cg = p.C / p.groups, OCg = p.OC / p.groups, CKK = Cg * p.KH * p.KW, OHW = p.OH * p.OW;
@@ -270,8 +335,16 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
   const bool pointwise = p.KH == 1 && p.KW == 1 && p.sh == 1 && p.sw == 1 && p.ph == 0 && p.pw == 0;
   const int64_t threads = std::max<int64_t>(1, std::min<int64_t>(num_threads(), p.N));
   // Backward-weight: one dw per thread beyond the first (zeroed: a thread
-  // left without images adds nothing), summed in order at the end.
-  std::vector<T> partial(pass == ConvPass::BackwardWeight ? static_cast<size_t>((threads - 1) * p.OC * CKK) : 0);
+  // left without images adds nothing), summed in order at the end. A small
+  // dw over large images (LeNet's first layer: 10 x 25 over 24 x 24 pixels)
+  // is accumulated as vectors instead (dot_accumulate): one per thread and
+  // element of dw, each image adding a few dozen vectors of products to it.
+  const int64_t W = Simd<T>::W;
+  const bool dot = pass == ConvPass::BackwardWeight && p.OC * CKK * W * static_cast<int64_t>(sizeof(T)) <= 65536 &&
+                   OHW >= 4 * W;
+  const bool gemm_dw = pass == ConvPass::BackwardWeight && !dot;
+  std::vector<T> partial(gemm_dw ? static_cast<size_t>((threads - 1) * p.OC * CKK) : 0);
+  std::vector<T> acc(dot ? static_cast<size_t>(threads * p.OC * CKK * W) : 0);
   if (pass == ConvPass::BackwardWeight) std::fill(out, out + p.OC * CKK, T(0));
   // Backward-weight's im2col: the taps, and one run per output row of an image.
   const TapRanges ranges(p);
@@ -282,7 +355,7 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
   auto images = [&](int64_t n0, int64_t n1, int64_t tid) {
     std::unique_ptr<T[]> col_buf(pointwise ? nullptr : new T[static_cast<size_t>(CKK * OHW)]);
     std::vector<int> cut(static_cast<size_t>(p.KH + 2 * p.KW));
-    T* dw = pass == ConvPass::BackwardWeight ? (tid == 0 ? out : partial.data() + (tid - 1) * p.OC * CKK) : nullptr;
+    T* dw = gemm_dw ? (tid == 0 ? out : partial.data() + (tid - 1) * p.OC * CKK) : nullptr;
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t g = 0; g < p.groups; ++g) {
         if (pass == ConvPass::BackwardInput) {
@@ -295,8 +368,12 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
           const T* x = b + n * xs + g * Cg * p.H * p.W;
           const T* col = pointwise ? x : col_buf.get();
           if (!pointwise) im2col(p, ranges, taps, runs, x, col_buf.get(), cut.data());
-          matmul<T>(dt, OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, 1, col, 1, OHW, dw + g * OCg * CKK, CKK,
-                    1.0);
+          if (dot)
+            dot_accumulate(OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, col, OHW,
+                           acc.data() + (tid * p.OC + g * OCg) * CKK * W);
+          else
+            matmul<T>(dt, OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, 1, col, 1, OHW, dw + g * OCg * CKK, CKK,
+                      1.0);
         }
       }
   };
@@ -305,7 +382,11 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
   } else {
     images(0, p.N, 0);
   }
-  for (int64_t t = 0; t + 1 < threads && pass == ConvPass::BackwardWeight; ++t) {  // dw = thread 0's + thread 1's + ...
+  if (dot) {
+    dot_sums(p.OC * CKK, threads, acc.data(), out);
+    return;
+  }
+  for (int64_t t = 0; t + 1 < threads && gemm_dw; ++t) {  // dw = thread 0's + thread 1's + ...
     const T* src = partial.data() + t * p.OC * CKK;
     for (int64_t i = 0; i < p.OC * CKK; ++i) out[i] += src[i];
   }
@@ -371,8 +452,9 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
         const int64_t ldc = direct ? OHW : NR;
         for (int64_t pc = 0; pc < CKK; pc += KC) {
           const int64_t kc = std::min(KC, CKK - pc);
-          if (ranges.clipped) pack_patches<T, true>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, NR, cut.data());
-          else pack_patches<T, false>(p, ranges, taps.data() + pc, kc, runs, nruns, xg, bp, NR, cut.data());
+          const Tap* t = taps.data() + pc;
+          if (ranges.clipped) pack_patches<T, true>(p, ranges, t, kc, runs, nruns, xg, bp, NR, cut.data());
+          else pack_patches<T, false>(p, ranges, t, kc, runs, nruns, xg, bp, NR, cut.data());
           for (int64_t ir = 0; ir < OCg; ir += MR)
             microkernel<T>(kc, apack + g * Mp * CKK + pc * Mp + ir * kc, bp, NR, c0 + ir * ldc, ldc,
                            static_cast<int>(std::min<int64_t>(MR, OCg - ir)), static_cast<int>(nj), T(1),
