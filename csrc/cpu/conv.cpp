@@ -402,10 +402,10 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
 // pixels are a few runs, one per output row it touches (a panel may span
 // images: small images fill whole panels); each run of each tap row is a
 // vector copy, with the lanes that fall into the padding zeroed.
-template <class T>
+template <class T, int MR>
 void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T* bias) {
   using Bk = Blocking<T>;
-  constexpr int MR = Bk::MR, NR = Bk::NR;
+  constexpr int NR = Bk::NR;
   const int64_t Cg = p.C / p.groups, OCg = p.OC / p.groups, CKK = Cg * p.KH * p.KW, OHW = p.OH * p.OW;
   const int64_t xs = p.C * p.H * p.W, ys = p.OC * OHW, pixels = p.N * OHW;
   if (pixels == 0 || p.OC == 0) return;
@@ -421,7 +421,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
   T* const apack = aligned_buffer(abuf, static_cast<size_t>(p.groups * Mp * CKK));
   for (int64_t g = 0; g < p.groups; ++g)
     for (int64_t pc = 0; pc < CKK; pc += KC)
-      pack_a(OCg, std::min(KC, CKK - pc), w + g * OCg * CKK + pc, CKK, 1, apack + g * Mp * CKK + pc * Mp);
+      pack_a<T, MR>(OCg, std::min(KC, CKK - pc), w + g * OCg * CKK + pc, CKK, 1, apack + g * Mp * CKK + pc * Mp);
   const std::vector<Tap> taps = group_taps(p, Cg);
   const TapRanges ranges(p);
   const int64_t npanels = (pixels + NR - 1) / NR;
@@ -456,7 +456,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
           if (ranges.clipped) pack_patches<T, true>(p, ranges, t, kc, runs, nruns, xg, bp, NR, cut.data());
           else pack_patches<T, false>(p, ranges, t, kc, runs, nruns, xg, bp, NR, cut.data());
           for (int64_t ir = 0; ir < OCg; ir += MR)
-            microkernel<T>(kc, apack + g * Mp * CKK + pc * Mp + ir * kc, bp, NR, c0 + ir * ldc, ldc,
+            microkernel<T, MR>(kc, apack + g * Mp * CKK + pc * Mp + ir * kc, bp, NR, c0 + ir * ldc, ldc,
                            static_cast<int>(std::min<int64_t>(MR, OCg - ir)), static_cast<int>(nj), T(1),
                            pc == 0 ? T(0) : T(1));
         }
@@ -480,6 +480,20 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
   });
 }
 
+// v3 with the tile height that pads OC / groups least (ties: the taller).
+template <class T, int... MRs>
+void conv_v3_forward_best(std::integer_sequence<int, MRs...>, const ConvProblem& p, T* y, const T* x, const T* w,
+                          const T* bias) {
+  const int64_t OCg = p.OC / p.groups;
+  int best = 0;
+  int64_t best_rows = 0;
+  for (int mr : {MRs...}) {
+    const int64_t rows = (OCg + mr - 1) / mr * mr;
+    if (best == 0 || rows < best_rows) best = mr, best_rows = rows;
+  }
+  ((best == MRs ? conv_v3_forward<T, MRs>(p, y, x, w, bias) : void()), ...);
+}
+
 }  // namespace
 
 void conv2d(ConvPass pass, DType dt, const ConvProblem& p, void* out, const void* a, const void* b, const void* bias) {
@@ -489,7 +503,7 @@ void conv2d(ConvPass pass, DType dt, const ConvProblem& p, void* out, const void
       T* o = static_cast<T*>(out);
       const T *ta = static_cast<const T*>(a), *tb = static_cast<const T*>(b), *tbias = static_cast<const T*>(bias);
       if (p.variant == GemmVariant::Naive) conv_v1_direct<T>(pass, p, o, ta, tb, tbias);
-      else if (pass == ConvPass::Forward) conv_v3_forward<T>(p, o, ta, tb, tbias);
+      else if (pass == ConvPass::Forward) conv_v3_forward_best<T>(MrChoices(), p, o, ta, tb, tbias);
       else conv_v2_backward<T>(pass, dt, p, o, ta, tb);
     }
   });

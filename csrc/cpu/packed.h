@@ -8,6 +8,7 @@
 #include <climits>
 #include <cstdint>
 #include <type_traits>
+#include <utility>
 #include <vector>
 #include "cpu/simd.h"
 
@@ -23,16 +24,29 @@ template <class T> struct Blocking {
   static constexpr int64_t NC = 4096;
 };
 
+// The tile heights the microkernel is also built for: a caller whose M is
+// fixed and small (a convolution's output channels) picks the one that pads
+// M least -- 64 rows are 8 tiles of 8, not 6 of 12 with 8 rows wasted. Each
+// keeps MR x NV accumulators and the B vectors within the registers.
+#if defined(__AVX512F__)
+using MrChoices = std::integer_sequence<int, 12, 10, 8>;
+#elif defined(__AVX2__) && defined(__FMA__)
+using MrChoices = std::integer_sequence<int, 6, 5, 4>;
+#else
+using MrChoices = std::integer_sequence<int, 4>;
+#endif
+
 // C[m x n] = alpha * Ap (KC x MR, k-major) x Bp (KC x NR, its rows ldb
-// apart: NR in a packed panel, B's row stride when read in place) + beta * C (C unread when beta == 0), for an m <= MR by n <= NR tile of C
-// at `c` (row stride ldc, unit column stride; a strided C goes through a
-// local buffer the caller copies from). Edge tiles compute the whole padded
-// tile and store only their part, with masked moves.
-template <class T>
+// apart: NR in a packed panel, B's row stride when read in place) + beta * C
+// (C unread when beta == 0), for an m <= MR by n <= NR tile of C at `c`
+// (row stride ldc, unit column stride; a strided C goes through a local
+// buffer the caller copies from). Edge tiles compute the whole padded tile
+// and store only their part, with masked moves.
+template <class T, int MR = Simd<T>::MR>
 inline void microkernel(int64_t kc, const T* __restrict ap, const T* __restrict bp, int64_t ldb, T* c, int64_t ldc,
                         int m, int n, T alpha, T beta) {
   using S = Simd<T>;
-  constexpr int MR = S::MR, NV = S::NV, W = S::W;
+  constexpr int NV = S::NV, W = S::W;
   typename S::V acc[MR][NV];
 #pragma GCC unroll 16
   for (int i = 0; i < MR; ++i)
@@ -147,9 +161,8 @@ void pack_transposed(int64_t rows, int64_t kc, const T* src, int64_t ld, T* out,
 
 // Packs rows [0, mc) x cols [0, kc) of A (strides rs, cs) into MR-row panels,
 // k-major, zero-padding the last panel.
-template <class T>
+template <class T, int MR = Blocking<T>::MR>
 void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rs, int64_t cs, T* out) {
-  constexpr int MR = Blocking<T>::MR;
   for (int64_t i0 = 0; i0 < mc; i0 += MR, out += MR * kc) {
     const int64_t m = std::min<int64_t>(MR, mc - i0);
     if (m < MR) std::fill(out, out + MR * kc, T(0));
