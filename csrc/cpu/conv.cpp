@@ -312,7 +312,7 @@ void dot_accumulate(int64_t M, int64_t N, int64_t K, const T* A, int64_t lda, co
 }
 
 // out[e] = the sum of vector e over the threads' accumulators (in thread
-// order), then across its lanes (in lane order): a fixed order of additions.
+// order), then across its lanes: a fixed order of additions.
 template <class T>
 void dot_sums(int64_t count, int64_t threads, const T* acc, T* out) {
   using S = Simd<T>;
@@ -320,11 +320,7 @@ void dot_sums(int64_t count, int64_t threads, const T* acc, T* out) {
   for (int64_t e = 0; e < count; ++e) {
     typename S::V v = S::load(acc + e * W);
     for (int64_t t = 1; t < threads; ++t) v = v + S::load(acc + (t * count + e) * W);
-    alignas(64) T lanes[W];
-    S::store(lanes, v);
-    T sum = 0;
-    for (int l = 0; l < W; ++l) sum += lanes[l];
-    out[e] = sum;
+    out[e] = S::sum(v);
   }
 }
 

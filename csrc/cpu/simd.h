@@ -14,7 +14,8 @@ namespace dlcore::cpu::DLCORE_ISA {
 // zeroes the others, which are not read, so they may lie outside the array
 // (a patch row cut by the image border); gather(p, idx, n) reads p[idx[r]]
 // for r < n and zeroes the other lanes (packing a transposed operand: one
-// output row of the panel from n source rows).
+// output row of the panel from n source rows); sum(v) adds v's lanes (a
+// fixed order: a tree of halves, or lane order without SIMD).
 template <class T> struct Simd;
 #if defined(__AVX512F__)
 template <> struct Simd<float> {
@@ -29,6 +30,7 @@ template <> struct Simd<float> {
   static void store_n(float* p, V v, int n) { _mm512_mask_storeu_ps(p, __mmask16((1u << n) - 1), v); }
   static V bcast(const float* p) { return _mm512_set1_ps(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static float sum(V v) { return _mm512_reduce_add_ps(v); }
   static I lane_offsets(int32_t ld) {
     return _mm512_mullo_epi32(_mm512_set1_epi32(ld), _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15));
   }
@@ -48,6 +50,7 @@ template <> struct Simd<double> {
   static void store_n(double* p, V v, int n) { _mm512_mask_storeu_pd(p, __mmask8((1u << n) - 1), v); }
   static V bcast(const double* p) { return _mm512_set1_pd(*p); }
   static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static double sum(V v) { return _mm512_reduce_add_pd(v); }
   static I lane_offsets(int32_t ld) {
     return _mm256_mullo_epi32(_mm256_set1_epi32(ld), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -71,6 +74,11 @@ template <> struct Simd<float> {
   static void store_n(float* p, V v, int n) { _mm256_maskstore_ps(p, first_lanes32(n), v); }
   static V bcast(const float* p) { return _mm256_broadcast_ss(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_ps(a, b, c); }
+  static float sum(V v) {
+    __m128 h = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+    h = _mm_add_ps(h, _mm_movehl_ps(h, h));
+    return _mm_cvtss_f32(_mm_add_ss(h, _mm_movehdup_ps(h)));
+  }
   static I lane_offsets(int32_t ld) {
     return _mm256_mullo_epi32(_mm256_set1_epi32(ld), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   }
@@ -90,6 +98,10 @@ template <> struct Simd<double> {
   static void store_n(double* p, V v, int n) { _mm256_maskstore_pd(p, first_lanes64(n), v); }
   static V bcast(const double* p) { return _mm256_broadcast_sd(p); }
   static V fma(V a, V b, V c) { return _mm256_fmadd_pd(a, b, c); }
+  static double sum(V v) {
+    const __m128d h = _mm_add_pd(_mm256_castpd256_pd128(v), _mm256_extractf128_pd(v, 1));
+    return _mm_cvtsd_f64(_mm_add_sd(h, _mm_unpackhi_pd(h, h)));
+  }
   static I lane_offsets(int32_t ld) { return _mm_mullo_epi32(_mm_set1_epi32(ld), _mm_setr_epi32(0, 1, 2, 3)); }
   static V gather(const double* p, I idx, int n) {
     return _mm256_mask_i32gather_pd(zero(), p, idx, _mm256_castsi256_pd(first_lanes64(n)), 8);
@@ -115,6 +127,13 @@ template <class T> struct SimdSse2 {
     for (int r = 0; r < n; ++r) p[r] = buf[r];
   }
   static I lane_offsets(int32_t ld) { return ld; }
+  template <class V> static T sum(V v) {
+    alignas(16) T buf[W];
+    Simd<T>::store(buf, v);
+    T total = 0;
+    for (int r = 0; r < W; ++r) total += buf[r];
+    return total;
+  }
   static auto gather(const T* p, I ld, int n) {
     alignas(16) T buf[W] = {};
     for (int r = 0; r < n; ++r) buf[r] = p[r * ld];
