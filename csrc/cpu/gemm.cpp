@@ -86,10 +86,18 @@ void gemm_v1_naive(const GemmProblem& p) {
 // along C's contiguous direction.
 template <class T>
 void store_strided(const T* tile, int64_t m, int64_t n, T* c, int64_t rs, int64_t cs, T beta) {
+  using S = Simd<T>;
   constexpr int NR = Blocking<T>::NR;
-  if (rs == 1) {  // C^T: each column of the tile is a contiguous row of C
+  if (rs == 1) {  // C^T: each column of the tile, gathered, is a contiguous row of C
+    const auto offsets = S::lane_offsets(NR);
+    const typename S::V vb = S::bcast(&beta);
     for (int64_t j = 0; j < n; ++j)
-      for (int64_t i = 0; i < m; ++i) c[i + j * cs] = tile[i * NR + j] + (beta != T(0) ? beta * c[i + j * cs] : T(0));
+      for (int64_t i = 0; i < m; i += S::W) {
+        const int lanes = static_cast<int>(std::min<int64_t>(S::W, m - i));
+        T* dst = c + i + j * cs;
+        const typename S::V v = S::gather(tile + i * NR + j, offsets, lanes);
+        S::store_n(dst, beta != T(0) ? S::fma(S::load_n(dst, lanes), vb, v) : v, lanes);
+      }
     return;
   }
   for (int64_t i = 0; i < m; ++i)
