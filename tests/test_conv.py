@@ -85,6 +85,7 @@ CASES = [
     ((2, 2, 5, 40), (3, 3, 3), 1, 1, 1, 1),            # 40-pixel rows: vector chunks cut by the padding
     ((3, 2, 11, 13), (7, 3, 3), 1, 0, 1, 1),           # small dw over 99 pixels: vector accumulators, edge blocks
     ((2, 4, 12, 12), (6, 3, 3), 1, 1, 1, 2),           # the same per group
+    ((2, 30, 20, 20), (13, 3, 3), 1, 1, 1, 1),         # 400 pixels: dw's im2col in chunks that split rows
 ]
 
 

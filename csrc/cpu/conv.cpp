@@ -17,7 +17,9 @@
 // GEMM's transposing copies: dot_accumulate keeps a vector per element of
 // dw and adds each image's products lane by lane along the pixels, the
 // lanes summed once at the end.
-// Memory: one col buffer per thread (one image's), never one for the batch.
+// Memory: one col buffer per thread, never one for the batch: one image's
+// for backward-input, a GEMM K block of pixels (it stays in L2) for
+// backward-weight.
 // Threads: with at least as many images as threads, each thread takes whole
 // images (their GEMMs then run on that thread); otherwise images go one after
 // another and each GEMM uses all threads. Backward-weight sums each thread's
@@ -125,6 +127,21 @@ inline std::vector<Tap> group_taps(const ConvProblem& p, int64_t Cg) {
   return taps;
 }
 
+// The runs of pixels [j0, j0 + nj) of the batch (pixel j = (n, oh, ow) in
+// y's order), their columns counted from j0; runs must hold nj entries.
+// Returns their count.
+inline int64_t pixel_runs(const ConvProblem& p, int64_t j0, int64_t nj, PixelRun* runs) {
+  const int64_t OHW = p.OH * p.OW, xs = p.C * p.H * p.W;
+  int64_t nruns = 0;
+  for (int64_t j = j0; j < j0 + nj; ++nruns) {
+    const int64_t n = j / OHW, oh = j % OHW / p.OW, ow = j % p.OW;
+    const int64_t len = std::min(p.OW - ow, j0 + nj - j);
+    runs[nruns] = {n * xs + (oh * p.sh - p.ph) * p.W + ow * p.sw - p.pw, oh, ow, j - j0, static_cast<int>(len)};
+    j += len;
+  }
+  return nruns;
+}
+
 // out[k * ld + j] = row k of the block for tap taps[k] (k < kc) and the
 // pixel in column j of one of the runs; x is the group's first channel of
 // image 0. Columns outside the runs are left alone. Each vector-wide chunk
@@ -193,18 +210,18 @@ void for_each_col_block(const ConvProblem& p, int64_t Cg, const F& f) {
         f(block, c, kh * p.dh - p.ph, kw * p.dw - p.pw, r.oh_lo[kh], r.oh_hi[kh], r.ow_lo[kw], r.ow_hi[kw]);
 }
 
-// col[(c * KH + kh) * KW + kw, oh * OW + ow] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
-// for one image's group (x: Cg x H x W), zero where the patch leaves the
-// image: the patch rows of the image's output rows (runs), 8 taps at a time
-// (rows a power-of-two apart share an L1 set: 8 stay within its ways).
+// col[(c * KH + kh) * KW + kw, j] = x[c, oh*sh - ph + kh*dh, ow*sw - pw + kw*dw]
+// for one image's group (x: Cg x H x W) and the pixels (oh, ow) of the runs
+// (col's rows ld apart), zero where the patch leaves the image: 8 taps at a
+// time (rows a power-of-two apart share an L1 set: 8 stay within its ways).
 template <class T>
-void im2col(const ConvProblem& p, const TapRanges& r, const std::vector<Tap>& taps, const std::vector<PixelRun>& runs,
-            const T* x, T* col, int* cut) {
-  const int64_t OHW = p.OH * p.OW, CKK = static_cast<int64_t>(taps.size()), nruns = static_cast<int64_t>(runs.size());
+void im2col(const ConvProblem& p, const TapRanges& r, const std::vector<Tap>& taps, const PixelRun* runs,
+            int64_t nruns, const T* x, T* col, int64_t ld, int* cut) {
+  const int64_t CKK = static_cast<int64_t>(taps.size());
   for (int64_t k0 = 0; k0 < CKK; k0 += 8) {
     const int64_t kc = std::min<int64_t>(8, CKK - k0);
-    if (r.clipped) pack_patches<T, true>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
-    else pack_patches<T, false>(p, r, taps.data() + k0, kc, runs.data(), nruns, x, col + k0 * OHW, OHW, cut);
+    if (r.clipped) pack_patches<T, true>(p, r, taps.data() + k0, kc, runs, nruns, x, col + k0 * ld, ld, cut);
+    else pack_patches<T, false>(p, r, taps.data() + k0, kc, runs, nruns, x, col + k0 * ld, ld, cut);
   }
 }
 
@@ -350,15 +367,16 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
   std::vector<T> partial(gemm_dw ? static_cast<size_t>((threads - 1) * p.OC * CKK) : 0);
   std::vector<T> acc(dot ? static_cast<size_t>(threads * p.OC * CKK * W) : 0);
   if (pass == ConvPass::BackwardWeight) std::fill(out, out + p.OC * CKK, T(0));
-  // Backward-weight's im2col: the taps, and one run per output row of an image.
+  // Backward-weight's im2col goes a chunk of an image's pixels at a time
+  // (one GEMM K block: the chunk's col stays in L2), or a whole image for
+  // the vector accumulators.
   const TapRanges ranges(p);
   const std::vector<Tap> taps = pass == ConvPass::BackwardWeight ? group_taps(p, Cg) : std::vector<Tap>();
-  std::vector<PixelRun> runs;
-  for (int64_t oh = 0; oh < p.OH && pass == ConvPass::BackwardWeight; ++oh)
-    runs.push_back({(oh * p.sh - p.ph) * p.W - p.pw, oh, 0, oh * p.OW, static_cast<int>(p.OW)});
+  const int64_t chunk = pass == ConvPass::BackwardWeight && !dot && !pointwise ? std::min(OHW, Blocking<T>::KC) : OHW;
   auto images = [&](int64_t n0, int64_t n1, int64_t tid) {
-    std::unique_ptr<T[]> col_buf(pointwise ? nullptr : new T[static_cast<size_t>(CKK * OHW)]);
+    std::unique_ptr<T[]> col_buf(pointwise ? nullptr : new T[static_cast<size_t>(CKK * chunk)]);
     std::vector<int> cut(static_cast<size_t>(p.KH + 2 * p.KW));
+    std::vector<PixelRun> runs(static_cast<size_t>(pass == ConvPass::BackwardWeight && !pointwise ? chunk : 0));
     T* dw = gemm_dw ? (tid == 0 ? out : partial.data() + (tid - 1) * p.OC * CKK) : nullptr;
     for (int64_t n = n0; n < n1; ++n)
       for (int64_t g = 0; g < p.groups; ++g) {
@@ -370,14 +388,17 @@ void conv_v2_backward(ConvPass pass, DType dt, const ConvProblem& p, T* out, con
           if (!pointwise) col2im(p, Cg, col, dx);
         } else {
           const T* x = b + n * xs + g * Cg * p.H * p.W;
-          const T* col = pointwise ? x : col_buf.get();
-          if (!pointwise) im2col(p, ranges, taps, runs, x, col_buf.get(), cut.data());
-          if (dot)
-            dot_accumulate(OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, col, OHW,
-                           acc.data() + (tid * p.OC + g * OCg) * CKK * W);
-          else
-            matmul<T>(dt, OCg, CKK, OHW, a + n * ys + g * OCg * OHW, OHW, 1, col, 1, OHW, dw + g * OCg * CKK, CKK,
-                      1.0);
+          for (int64_t p0 = 0; p0 < OHW; p0 += chunk) {  // pixels [p0, p0 + pc) of image n
+            const int64_t pc = std::min(chunk, OHW - p0);
+            const T* col = pointwise ? x : col_buf.get();
+            if (!pointwise) {
+              const int64_t nruns = pixel_runs(p, p0, pc, runs.data());
+              im2col(p, ranges, taps, runs.data(), nruns, x, col_buf.get(), pc, cut.data());
+            }
+            const T* dy = a + n * ys + g * OCg * OHW + p0;
+            if (dot) dot_accumulate(OCg, CKK, pc, dy, OHW, col, pc, acc.data() + (tid * p.OC + g * OCg) * CKK * W);
+            else matmul<T>(dt, OCg, CKK, pc, dy, OHW, 1, col, 1, pointwise ? OHW : pc, dw + g * OCg * CKK, CKK, 1.0);
+          }
         }
       }
   };
@@ -411,7 +432,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
   using Bk = Blocking<T>;
   constexpr int NR = Bk::NR;
   const int64_t Cg = p.C / p.groups, OCg = p.OC / p.groups, CKK = Cg * p.KH * p.KW, OHW = p.OH * p.OW;
-  const int64_t xs = p.C * p.H * p.W, ys = p.OC * OHW, pixels = p.N * OHW;
+  const int64_t ys = p.OC * OHW, pixels = p.N * OHW;
   if (pixels == 0 || p.OC == 0) return;
   if (CKK == 0) {  // no input channels: y is the bias
     for (int64_t r = 0; r < p.N * p.OC; ++r) std::fill(y + r * OHW, y + (r + 1) * OHW, bias ? bias[r % p.OC] : T(0));
@@ -438,13 +459,7 @@ void conv_v3_forward(const ConvProblem& p, T* y, const T* x, const T* w, const T
     std::vector<int> cut(static_cast<size_t>(p.KH + 2 * p.KW));
     for (int64_t panel = begin; panel < end; ++panel) {
       const int64_t j0 = panel * NR, nj = std::min<int64_t>(NR, pixels - j0);
-      int nruns = 0;
-      for (int64_t j = j0; j < j0 + nj; ++nruns) {
-        const int64_t n = j / OHW, oh = j % OHW / p.OW, ow = j % p.OW;
-        const int64_t len = std::min(p.OW - ow, j0 + nj - j);
-        runs[nruns] = {n * xs + (oh * p.sh - p.ph) * p.W + ow * p.sw - p.pw, oh, ow, j - j0, static_cast<int>(len)};
-        j += len;
-      }
+      const int64_t nruns = pixel_runs(p, j0, nj, runs);
       // A panel inside one image writes y in place; one across images
       // goes through ctile and is copied out image by image.
       const int64_t n0 = j0 / OHW;
