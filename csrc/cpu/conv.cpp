@@ -248,16 +248,23 @@ void col2im(const ConvProblem& p, int64_t Cg, const T* col, T* dx) {
     return;
   }
   const int64_t OHW = p.OH * p.OW, KW = p.KW, tap_step = OHW - p.dw;  // col: from tap kw's row to kw + 1's
-  std::vector<int> lanes(static_cast<size_t>(2 * KW));  // per kw: the chunk's lanes [lo, hi) that came from a pixel
-  for (int64_t iw = 0; iw < p.W; iw += S::W) {
-    const int n = static_cast<int>(std::min<int64_t>(S::W, p.W - iw));
+  // Per vector-wide chunk of a row and per kw: the lanes [lo, hi) that came
+  // from a pixel (the same for every row).
+  const int64_t chunks = (p.W + S::W - 1) / S::W;
+  std::vector<int> lanes(static_cast<size_t>(2 * chunks * KW));
+  for (int64_t q = 0; q < chunks; ++q)
     for (int64_t kw = 0; kw < KW; ++kw) {
-      const int64_t ow = iw + p.pw - kw * p.dw;  // the output column lane 0 came from
-      lanes[2 * kw] = static_cast<int>(std::clamp<int64_t>(-ow, 0, n));
-      lanes[2 * kw + 1] = static_cast<int>(std::clamp<int64_t>(p.OW - ow, lanes[2 * kw], n));
+      const int n = static_cast<int>(std::min<int64_t>(S::W, p.W - q * S::W));
+      const int64_t ow = q * S::W + p.pw - kw * p.dw;  // the output column lane 0 came from
+      int* l = lanes.data() + 2 * (q * KW + kw);
+      l[0] = static_cast<int>(std::clamp<int64_t>(-ow, 0, n));
+      l[1] = static_cast<int>(std::clamp<int64_t>(p.OW - ow, l[0], n));
     }
-    for (int64_t c = 0; c < Cg; ++c)
-      for (int64_t ih = 0; ih < p.H; ++ih) {
+  for (int64_t c = 0; c < Cg; ++c)
+    for (int64_t ih = 0; ih < p.H; ++ih)
+      for (int64_t q = 0; q < chunks; ++q) {
+        const int64_t iw = q * S::W;
+        const int* l = lanes.data() + 2 * q * KW;
         // Four sums taking the taps in turn: one would wait for each add
         // to finish before the next (25 in a row for a 5 x 5 kernel).
         typename S::V a0 = S::zero(), a1 = a0, a2 = a0, a3 = a0;
@@ -266,13 +273,13 @@ void col2im(const ConvProblem& p, int64_t Cg, const T* col, T* dx) {
           if (oh < 0 || oh >= p.OH) continue;
           const T* src = col + (c * p.KH + kh) * KW * OHW + oh * p.OW + iw + p.pw;  // tap (kh, 0)
           for (int64_t kw = 0; kw < KW; ++kw, src += tap_step) {
-            const typename S::V t = a0 + S::load_range(src, lanes[2 * kw], lanes[2 * kw + 1]);
+            const typename S::V t = a0 + S::load_range(src, l[2 * kw], l[2 * kw + 1]);
             a0 = a1, a1 = a2, a2 = a3, a3 = t;
           }
         }
+        const int n = static_cast<int>(std::min<int64_t>(S::W, p.W - iw));
         S::store_n(dx + (c * p.H + ih) * p.W + iw, (a0 + a1) + (a2 + a3), n);
       }
-  }
 }
 
 // C (M x N, row stride ldc) = A @ B (+ beta * C) on this thread's share of
