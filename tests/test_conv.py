@@ -80,6 +80,12 @@ CASES = [
     ((2, 3, 6, 6), (2, 3, 3), 1, "same", 2, 1),
     ((1, 2, 6, 7), (2, 2, 2), 1, "same", 1, 1),        # "same" with an even kernel: extra pad at the end
     ((2, 3, 9, 9), (4, 3, 3), 1, "valid", 1, 1),
+    ((5, 2, 4, 4), (3, 3, 3), 1, 0, 1, 1),             # 2x2 outputs: one pixel panel spans all 5 images
+    ((3, 30, 6, 6), (13, 3, 3), 1, 1, 1, 1),           # 270 taps: two K blocks; 13 channels: two row panels
+    ((2, 2, 5, 40), (3, 3, 3), 1, 1, 1, 1),            # 40-pixel rows: vector chunks cut by the padding
+    ((3, 2, 11, 13), (7, 3, 3), 1, 0, 1, 1),           # small dw over 99 pixels: vector accumulators, edge blocks
+    ((2, 4, 12, 12), (6, 3, 3), 1, 1, 1, 2),           # the same per group
+    ((2, 30, 20, 20), (13, 3, 3), 1, 1, 1, 1),         # 400 pixels: dw's im2col in chunks that split rows
 ]
 
 

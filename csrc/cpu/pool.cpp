@@ -6,15 +6,17 @@
 // (windows::pool_taps), so the loops over it carry no bounds tests; the
 // outputs whose windows lie inside the image go a row at a time, tap by tap,
 // in loops that vectorize (pool_row), and global average pooling is one
-// vectorized sum per plane. Threads take
-// whole planes: the backward passes scatter into their own plane only (max:
-// each output's gradient onto its argmax; avg: spread evenly over the
-// window), so there are no races and the order of additions is fixed.
+// vectorized sum per plane. Threads take whole planes: the backward passes
+// scatter into their own plane only (max: each output's gradient onto its
+// argmax, a plain store when windows cannot overlap; avg: spread evenly
+// over the window), so there are no races and the order of additions is
+// fixed.
 // Numerics: max is exact and propagates NaN (the first NaN in the window is
 // the maximum); avg sums in the input type, at most KH * KW terms.
 #include <algorithm>
 #include "core/parallel.h"
 #include "core/windows.h"
+#include "cpu/simd.h"
 
 namespace dlcore::cpu::DLCORE_ISA {
 
@@ -67,10 +69,14 @@ void pool_forward(PoolOp op, const PoolProblem& p, T* out, int64_t* indices, con
     for (int64_t q = begin; q < end; ++q) {
       const T* x = in + q * plane;
       if (p.adaptive && p.OH == 1 && p.OW == 1) {  // global average pooling: one vectorized sum
-        T sum = 0;
-#pragma omp simd reduction(+ : sum)
-        for (int64_t i = 0; i < plane; ++i) sum += x[i];
-        out[q] = sum / static_cast<T>(plane);
+        // Explicit vectors: a plane is often a few of them (8 x 8), too
+        // short for a compiled reduction's alignment prologue to pay off.
+        using S = Simd<T>;
+        typename S::V acc = S::zero();
+        int64_t i = 0;
+        for (; i + S::W <= plane; i += S::W) acc = acc + S::load(x + i);
+        if (i < plane) acc = acc + S::load_n(x + i, static_cast<int>(plane - i));
+        out[q] = S::sum(acc) / static_cast<T>(plane);
         continue;
       }
       for (int64_t oh = 0; oh < p.OH; ++oh) {
@@ -87,6 +93,7 @@ void pool_forward(PoolOp op, const PoolProblem& p, T* out, int64_t* indices, con
 template <class T>
 void pool_backward(PoolOp op, const PoolProblem& p, T* grad_in, const T* grad_out, const int64_t* indices) {
   const int64_t plane = p.H * p.W, oplane = p.OH * p.OW;
+  const bool disjoint = !p.adaptive && p.sh > (p.KH - 1) * p.dh && p.sw > (p.KW - 1) * p.dw;
   parallel_for(p.planes, std::max<int64_t>(1, 16384 / std::max<int64_t>(1, plane)), [&](int64_t begin, int64_t end) {
     for (int64_t q = begin; q < end; ++q) {
       T* dx = grad_in + q * plane;
@@ -94,7 +101,10 @@ void pool_backward(PoolOp op, const PoolProblem& p, T* grad_in, const T* grad_ou
       const T* dy = grad_out + q * oplane;
       if (op == PoolOp::Max) {
         const int64_t* idx = indices + q * oplane;
-        for (int64_t o = 0; o < oplane; ++o) dx[idx[o]] += dy[o];
+        // Windows that cannot overlap have distinct argmaxes: stores, not
+        // read-modify-writes of values just zeroed.
+        if (disjoint) for (int64_t o = 0; o < oplane; ++o) dx[idx[o]] = dy[o];
+        else for (int64_t o = 0; o < oplane; ++o) dx[idx[o]] += dy[o];
         continue;
       }
       for (int64_t oh = 0; oh < p.OH; ++oh) {
