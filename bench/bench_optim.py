@@ -114,6 +114,25 @@ def bandwidth(n, threads, min_time, rounds):
     return {t: max(8 * n / res[(c, t)].median / 1e9 for c in fns) for t in threads}
 
 
+def cases(quick=False, seed=0):
+    """The steps as python -m dlcore.bench runs them: torch is torch.optim's fused step (its
+    foreach step where fused is unsupported); GB/s counts the bytes a step must move."""
+    out = []
+    for list_name in (["mlp"] if quick else list(LISTS)):
+        shapes = LISTS[list_name]
+        n = sum(int(np.prod(s)) for s in shapes)
+        for kind in ("adam", "sgd"):
+            def make(kind=kind, shapes=shapes):
+                fns = build(kind, shapes, np.random.default_rng(seed))
+                fused, foreach = fns.pop("torch fused", None), fns.pop("torch foreach", None)
+                if fused or foreach:
+                    fns["torch"] = fused or foreach
+                return fns
+            out.append({"name": f"{kind} {list_name}", "shape": f"{len(shapes)} x, {n / 1e6:.2f}M",
+                        "nbytes": BYTES_PER_PARAM[kind] * n, "build": make})
+    return out
+
+
 def main(argv=None):
     args = T.parse_bench_args(__doc__, argv)
     threads, min_time, rounds = args.threads, args.min_time, args.rounds

@@ -46,10 +46,13 @@ def test_permuted_pixels_matter_to_a_cnn_not_to_an_mlp():
     assert original > shuffled + 0.2  # the filters' locality no longer matches the images
 
 
-def test_main_job():
+def test_main_job(tmp_path):
+    curves = tmp_path / "curves.png"
     out = subprocess.run([sys.executable, "-m", "dlcore", "--data", "mnist-5k", "--epochs", "1", "--limit", "2000",
-                          "--batch-size", "32", "--quiet"], capture_output=True, text=True, timeout=600)
+                          "--batch-size", "32", "--quiet", "--plot", str(curves)], capture_output=True, text=True,
+                         timeout=600)
     assert out.returncode == 0, out.stderr
     assert "classic CNN" in out.stdout and "test accuracy" in out.stdout
     accuracy = float(out.stdout.split("test accuracy ")[1].split("%")[0])
-    assert accuracy > 40, out.stdout
+    assert accuracy > 40 and "s per epoch" in out.stdout and "images/s" in out.stdout, out.stdout
+    assert curves.stat().st_size > 1000

@@ -540,6 +540,15 @@ def test_optimizer_groups_state_dict_and_errors():
         dlcore.optim.SGD([{"params": [a]}, {"params": [a]}])
     with pytest.raises(ValueError, match="empty parameter list"):
         dlcore.optim.SGD([])
+    bad = opt.state_dict()
+    bad["state"][0]["momentum_buffer"] = np.zeros(4, np.float32)
+    with pytest.raises(ValueError, match=r"\[SGD.load_state_dict\] state 'momentum_buffer' of parameter 0: "
+                                         r"expected shape \(3,\), got \(4,\)"):
+        opt2.load_state_dict(bad)
+    with pytest.raises(ValueError, match="do not match"):
+        dlcore.optim.SGD([a2], lr=0.1).load_state_dict(state)
+    with pytest.raises(TypeError, match="can only optimize leaf tensors"):
+        dlcore.optim.SGD([a * 2])
 
 
 @pytest.mark.skipif(not dlcore.cuda.is_available(), reason="no cuda device")

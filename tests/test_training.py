@@ -99,7 +99,7 @@ def test_fit_learns_and_reports_history():
     train, val = _loaders()
     history = dlcore.fit(model, "cross_entropy", optim.Adam(model.parameters(), lr=1e-2), train, epochs=5,
                          val_loader=val, verbose=False)
-    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr"}
+    assert set(history.history) == {"loss", "accuracy", "val_loss", "val_accuracy", "lr", "seconds"}
     assert history["loss"][-1] < history["loss"][0] and history["val_accuracy"][-1] > 0.95
     result = dlcore.evaluate(model, "cross_entropy", val)
     assert result["accuracy"] == pytest.approx(history["val_accuracy"][-1])

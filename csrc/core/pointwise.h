@@ -96,8 +96,10 @@ template <UnaryOp op, class T> constexpr bool unary_supported() {
 
 template <UnaryOp op, class T, class Math>
 DL_HD T unary(T x) {
-  if constexpr (op == UnaryOp::Neg) return sub(T(0), x);
-  else if constexpr (op == UnaryOp::Abs) {
+  if constexpr (op == UnaryOp::Neg) {
+    if constexpr (std::is_floating_point_v<T>) return -x;  // -(+0.0) = -0.0, which 0 - x is not
+    else return sub(T(0), x);
+  } else if constexpr (op == UnaryOp::Abs) {
     if constexpr (std::is_floating_point_v<T>) return Math::abs(x);  // abs(-0.0) = +0.0
     else return x < T(0) ? sub(T(0), x) : x;
   }

