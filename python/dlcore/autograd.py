@@ -260,7 +260,7 @@ def _accumulate_leaf(leaf, g, wrap):
 
 
 def _root_grads(tensors, grad_tensors, op):
-    from .tensor import Tensor, ones_like
+    from .tensor import Tensor
     if isinstance(tensors, Tensor):
         tensors = (tensors,)
     if grad_tensors is None or isinstance(grad_tensors, Tensor):
@@ -276,8 +276,9 @@ def _root_grads(tensors, grad_tensors, op):
             if t.numel() != 1:
                 raise RuntimeError(f"[{op}] a gradient can be implied only for a single-element output; got shape "
                                    f"{tuple(t.shape)}: pass gradient= (the vector of the vector-Jacobian product)")
-            g = ones_like(t)
-        elif not isinstance(g, Tensor):
+            roots.append((_edge(t), _C.full(list(t.shape), 1, t.dtype, t.device)))
+            continue
+        if not isinstance(g, Tensor):
             g = Tensor(g, dtype=t.dtype, device=t.device)
         if tuple(g.shape) != tuple(t.shape) or g.device != t.device:
             raise ValueError(f"[{op}] expected a gradient of shape {tuple(t.shape)} on {t.device}, got shape "
