@@ -61,6 +61,17 @@ def test_permuted_pixels_matter_to_a_cnn_not_to_an_mlp():
     assert original > shuffled + 0.2  # the filters' locality no longer matches the images
 
 
+def test_examples_run_on_the_cuda_device():
+    """A fresh process (no backend loaded yet) trains an example with --device cuda: a GPU, or
+    the emulator when DLCORE_CUDA=emulate."""
+    env = dict(os.environ)
+    out = subprocess.run([sys.executable, "-m", "dlcore.examples.mlp", "--device", "cuda", "--data", "mnist-5k",
+                          "--limit", "256", "--epochs", "1", "--quiet"], capture_output=True, text=True, timeout=600,
+                         env=env)
+    assert out.returncode == 0, out.stderr
+    assert "cuda" in out.stdout and "test accuracy" in out.stdout
+
+
 def test_main_job(tmp_path):
     curves = tmp_path / "curves.png"
     out = subprocess.run([sys.executable, "-m", "dlcore", "--data", "mnist-5k", "--epochs", "1", "--limit", "2000",

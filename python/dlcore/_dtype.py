@@ -45,12 +45,16 @@ def to_numpy_dtype(d):
 
 
 def device(spec):
-    """A Device from 'cpu', 'cuda', 'cuda:N' or a Device."""
-    if isinstance(spec, Device):
-        return spec
+    """A Device from 'cpu', 'cuda', 'cuda:N' or a Device. The first cuda device named loads the
+    CUDA backend (the GPU module, or the emulator with DLCORE_CUDA=emulate)."""
     if isinstance(spec, str):
-        return Device(spec)
-    raise TypeError(f"[device] expected 'cpu', 'cuda', 'cuda:N' or a dlcore.Device, got {spec!r}")
+        spec = Device(spec)
+    elif not isinstance(spec, Device):
+        raise TypeError(f"[device] expected 'cpu', 'cuda', 'cuda:N' or a dlcore.Device, got {spec!r}")
+    if spec.type == "cuda":
+        from . import cuda
+        cuda._load()
+    return spec
 
 
 CPU = Device("cpu")
