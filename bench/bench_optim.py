@@ -1,6 +1,6 @@
-"""Fused optimizer steps: dlcore's one-call multi-tensor Adam and SGD-momentum steps against
-PyTorch's foreach and fused CPU optimizers, and against the machine's measured memory bandwidth,
-float32, in one run.
+"""Fused optimizer steps: every dlcore.optim optimizer's one-call multi-tensor step against
+PyTorch's foreach and fused CPU optimizers, and against the machine's measured memory
+bandwidth, float32, in one run.
 
     cd /work/main && PYTHONPATH=python python bench/bench_optim.py [--threads 1,2] [--quick] [--json out.json]
 
@@ -9,11 +9,17 @@ float32, in one run.
 Parameter lists:
   mlp     the 6 tensors of an MLP 784-512-512-10 (0.67M parameters)
   10M     10 layers of a 1000 x 1000 weight and a bias: 20 tensors, 10.01M parameters
-Steps:
-  adam    Adam (lr 1e-3, betas (0.9, 0.999), eps 1e-8); bytes per parameter: p, grad, exp_avg,
-          exp_avg_sq read, p, exp_avg, exp_avg_sq written: 7 x 4 B
-  sgd     SGD with momentum 0.9: p, grad, buf read, p, buf written: 5 x 4 B
-Contenders: dlcore (_C.adam_step / _C.sgd_step, one call per step), torch.optim with
+Steps (the same hyper-parameters for both libraries) and the bytes per parameter a step must
+move -- every parameter, gradient and state tensor read once, parameter and state written once:
+  sgd        SGD, lr 1e-2: p, g read, p written: 3 x 4 B
+  momentum   SGD, momentum 0.9: p, g, buf read, p, buf written: 5 x 4 B
+  nesterov   SGD, Nesterov momentum 0.9: 5 x 4 B
+  adagrad    Adagrad, lr 1e-2: p, g, sum read, p, sum written: 5 x 4 B
+  rmsprop    RMSprop, lr 1e-2, alpha 0.99: p, g, square_avg read, p, square_avg written: 5 x 4 B
+  adadelta   Adadelta, lr 1, rho 0.9: p, g, square_avg, acc_delta read, three written: 7 x 4 B
+  adam       Adam, lr 1e-3, betas (0.9, 0.999): p, g, exp_avg, exp_avg_sq read, three written: 7 x 4 B
+  adamw      AdamW, as adam with weight decay 1e-2 (decoupled): 7 x 4 B
+Contenders: dlcore.optim's step() (one fused kernel call per step), torch.optim with
 foreach=True, and with fused=True where this PyTorch build has the CPU kernel. Each step's
 result is checked against torch.optim's before timing (the same first step from the same state).
 
@@ -32,7 +38,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import _timing as T  # noqa: E402
 
 import dlcore  # noqa: E402
-from dlcore import _C  # noqa: E402
+from dlcore import _C, optim  # noqa: E402
 
 torch = T.torch
 
@@ -40,43 +46,40 @@ LISTS = {"mlp": [(512, 784), (512,), (512, 512), (512,), (10, 512), (10,)],
          "10M": [s for _ in range(10) for s in ((1000, 1000), (1000,))]}
 BW_SIZE = 1 << 24
 QUICK_BW_SIZE = 1 << 22
-BYTES_PER_PARAM = {"adam": 7 * 4, "sgd": 5 * 4}
-LR, MOMENTUM = 1e-3, 0.9
+# name: (optimizer class name, shared by dlcore.optim and torch.optim; its arguments; bytes per parameter)
+STEPS = {
+    "sgd": ("SGD", {"lr": 1e-2}, 3 * 4),
+    "momentum": ("SGD", {"lr": 1e-2, "momentum": 0.9}, 5 * 4),
+    "nesterov": ("SGD", {"lr": 1e-2, "momentum": 0.9, "nesterov": True}, 5 * 4),
+    "adagrad": ("Adagrad", {"lr": 1e-2}, 5 * 4),
+    "rmsprop": ("RMSprop", {"lr": 1e-2, "alpha": 0.99}, 5 * 4),
+    "adadelta": ("Adadelta", {"lr": 1.0, "rho": 0.9}, 7 * 4),
+    "adam": ("Adam", {"lr": 1e-3, "betas": (0.9, 0.999)}, 7 * 4),
+    "adamw": ("AdamW", {"lr": 1e-3, "betas": (0.9, 0.999), "weight_decay": 1e-2}, 7 * 4),
+}
 
 
-class DlcoreStep:
-    """One optimizer's parameters, gradients and state as dlcore tensors, stepped by one _C call."""
-
-    def __init__(self, kind, params, grads):
-        self.kind = kind
-        self.p = [dlcore.tensor(a) for a in params]
-        self.g = [dlcore.tensor(a)._t for a in grads]
-        n = 2 if kind == "adam" else 1
-        self.state = [[dlcore.zeros(*a.shape)._t for a in params] for _ in range(n)]
-        self.steps = 0
-
-    def __call__(self):
-        self.steps += 1
-        p = [t._t for t in self.p]
-        if self.kind == "adam":
-            _C.adam_step(p, self.g, self.state[0], self.state[1], [], LR, 0.9, 0.999, 1e-8, 0.0, self.steps,
-                         False, False)
-        else:
-            _C.sgd_step(p, self.g, self.state[0], LR, MOMENTUM, 0.0, 0.0, False, self.steps == 1)
+def dlcore_step(kind, params, grads):
+    """A dlcore.optim step over copies of the parameters (their gradients set once)."""
+    cls, kwargs, _ = STEPS[kind]
+    dp = [dlcore.tensor(a, requires_grad=True) for a in params]
+    for t, g in zip(dp, grads):
+        t.grad = dlcore.tensor(g)
+    opt = getattr(optim, cls)(dp, **kwargs)
+    opt.step()
+    return opt.step, dp
 
 
 def torch_step(kind, params, grads, **variant):
     """A torch.optim step over copies of the parameters, or None when the variant is unsupported."""
+    cls, kwargs, _ = STEPS[kind]
     tp = [torch.tensor(a, requires_grad=True) for a in params]
     for t, g in zip(tp, grads):
         t.grad = torch.tensor(g)
-    if kind == "adam":
-        opt = torch.optim.Adam(tp, lr=LR, betas=(0.9, 0.999), eps=1e-8, **variant)
-    else:
-        opt = torch.optim.SGD(tp, lr=LR, momentum=MOMENTUM, **variant)
     try:
+        opt = getattr(torch.optim, cls)(tp, **kwargs, **variant)
         opt.step()
-    except (RuntimeError, NotImplementedError):
+    except (RuntimeError, NotImplementedError, TypeError, ValueError):
         return None
     return opt.step, tp
 
@@ -84,16 +87,15 @@ def torch_step(kind, params, grads, **variant):
 def build(kind, shapes, rng):
     params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
-    ours = DlcoreStep(kind, params, grads)
-    ours()
-    fns = {"dlcore": ours}
+    step, ours = dlcore_step(kind, params, grads)
+    fns = {"dlcore": step}
     if torch is not None:
         for name, variant in (("torch foreach", {"foreach": True}), ("torch fused", {"fused": True})):
             made = torch_step(kind, params, grads, **variant)
             if made is None:
                 continue
             step, tp = made
-            for ours_p, theirs in zip(ours.p, tp):  # the same first step from the same state
+            for ours_p, theirs in zip(ours, tp):  # the same first step from the same state
                 np.testing.assert_allclose(ours_p.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6,
                                            err_msg=f"{kind} vs {name}")
             fns[name] = step
@@ -121,7 +123,7 @@ def cases(quick=False, seed=0):
     for list_name in (["mlp"] if quick else list(LISTS)):
         shapes = LISTS[list_name]
         n = sum(int(np.prod(s)) for s in shapes)
-        for kind in ("adam", "sgd"):
+        for kind in STEPS:
             def make(kind=kind, shapes=shapes):
                 fns = build(kind, shapes, np.random.default_rng(seed))
                 fused, foreach = fns.pop("torch fused", None), fns.pop("torch foreach", None)
@@ -129,7 +131,7 @@ def cases(quick=False, seed=0):
                     fns["torch"] = fused or foreach
                 return fns
             out.append({"name": f"{kind} {list_name}", "shape": f"{len(shapes)} x, {n / 1e6:.2f}M",
-                        "nbytes": BYTES_PER_PARAM[kind] * n, "build": make})
+                        "nbytes": STEPS[kind][2] * n, "build": make})
     return out
 
 
@@ -143,13 +145,13 @@ def main(argv=None):
     for list_name in (["mlp"] if args.quick else list(LISTS)):
         shapes = LISTS[list_name]
         n = sum(int(np.prod(s)) for s in shapes)
-        for kind in ("adam", "sgd"):
+        for kind in STEPS:
             T.wait_quiet(max(threads), max_wait=3)
             fns = build(kind, shapes, rng)
             res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
             for t in threads:
                 med = {c: res[(c, t)].median if (c, t) in res else None for c in contenders}
-                gbs = BYTES_PER_PARAM[kind] * n / med["dlcore"] / 1e9
+                gbs = STEPS[kind][2] * n / med["dlcore"] / 1e9
                 rows.append([kind, f"{list_name} ({len(shapes)} x, {n / 1e6:.2f}M)", str(t)] +
                             [T.fmt_time(med[c]) for c in contenders] +
                             [f"{gbs:.1f}", f"{100 * gbs / bw[t]:.0f}%"] +

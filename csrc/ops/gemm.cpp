@@ -35,8 +35,11 @@ Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
            "[matmul] activation '", activation_name(e.act), "' needs float32 or float64 operands, got ",
            dtype_name(dt));
   const KernelTable& k = kernels_for("matmul", a_in);
-  const Tensor a = a_in.ndim() == 1 ? unsqueeze(a_in, 0) : a_in;   // (K,) -> (1, K)
-  const Tensor b = b_in.ndim() == 1 ? unsqueeze(b_in, 1) : b_in;   // (K,) -> (K, 1)
+  // References where no new view or cast is needed: at a few microseconds
+  // per tiny product, every Tensor copy (two shape vectors) shows.
+  Tensor a_view, b_view, a_cast, b_cast;
+  const Tensor& a = a_in.ndim() == 1 ? (a_view = unsqueeze(a_in, 0)) : a_in;   // (K,) -> (1, K)
+  const Tensor& b = b_in.ndim() == 1 ? (b_view = unsqueeze(b_in, 1)) : b_in;   // (K,) -> (K, 1)
   const int64_t M = a.shape[a.ndim() - 2], K = a.shape[a.ndim() - 1];
   const int64_t Kb = b.shape[b.ndim() - 2], N = b.shape[b.ndim() - 1];
   DL_CHECK(K == Kb, ValueError, "[matmul] shapes ", shape_str(a_in.shape), " and ", shape_str(b_in.shape),
@@ -46,7 +49,8 @@ Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
   Shape out_shape = batch;
   out_shape.push_back(M);
   out_shape.push_back(N);
-  const Tensor ac = astype(a, dt), bc = astype(b, dt);
+  const Tensor& ac = a.dtype == dt ? a : (a_cast = astype(a, dt));
+  const Tensor& bc = b.dtype == dt ? b : (b_cast = astype(b, dt));
   Tensor out = Tensor::empty(out_shape, dt, a.device());
   Tensor bias;
   if (e.bias) {
@@ -74,14 +78,21 @@ Tensor gemm(const Tensor& a_in, const Tensor& b_in, const GemmEpilogue& e) {
     p.a_rs = ac.strides[ac.ndim() - 2]; p.a_cs = ac.strides[ac.ndim() - 1];
     p.b_rs = bc.strides[bc.ndim() - 2]; p.b_cs = bc.strides[bc.ndim() - 1];
     p.c_rs = out.strides[out.ndim() - 2]; p.c_cs = out.strides[out.ndim() - 1];
-    // The batch loop walks the first matrix of each operand: views of the
-    // (M, N), (M, K), (K, N) corners with the batch dims kept.
-    auto first = [](const Tensor& t) {
-      return t.view_as(Shape(t.shape.begin(), t.shape.end() - 2), Shape(t.strides.begin(), t.strides.end() - 2),
-                       t.offset);
-    };
-    const Tensor c0 = first(out), a0 = first(ac), b0 = first(bc);
-    p.batch = make_loop("matmul", c0, {&a0, &b0});
+    if (out.ndim() == 2) {  // one matrix: the batch loop is a single step
+      p.batch.ndim = 1;
+      p.batch.nops = 3;
+      p.batch.shape[0] = 1;
+      p.batch.data[0] = out.data(); p.batch.data[1] = ac.data(); p.batch.data[2] = bc.data();
+    } else {
+      // The batch loop walks the first matrix of each operand: views of the
+      // (M, N), (M, K), (K, N) corners with the batch dims kept.
+      auto first = [](const Tensor& t) {
+        return t.view_as(Shape(t.shape.begin(), t.shape.end() - 2), Shape(t.strides.begin(), t.strides.end() - 2),
+                         t.offset);
+      };
+      const Tensor c0 = first(out), a0 = first(ac), b0 = first(bc);
+      p.batch = make_loop("matmul", c0, {&a0, &b0});
+    }
     k.gemm(dt, p);
   }
   if (a_in.ndim() == 1) out = squeeze(out, std::vector<int64_t>{-2});

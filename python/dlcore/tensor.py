@@ -447,7 +447,11 @@ class Tensor:
         if self.dtype != bool_:
             raise TypeError(f"[invert] ~ is defined for bool tensors, got {self.dtype}")
         return _wrap(_C.logical_not(self._t))
-    def __matmul__(self, o): return _matmul(self, _as_tensor(o, like=self))
+    def __matmul__(self, o):
+        if isinstance(o, Tensor) and not (_mode.enabled and (self._requires_grad or o._requires_grad)):
+            return _wrap(_C.matmul(self._t, o._t, "fast"))  # the common case first: nothing to record
+        return _matmul(self, _as_tensor(o, like=self))
+
     def __rmatmul__(self, o): return _matmul(_as_tensor(o, like=self), self)
     def __neg__(self): return self.neg()
     def __pos__(self): return self
