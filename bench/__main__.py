@@ -1,7 +1,7 @@
 """`python -m dlcore.bench`: every kernel family and the end-to-end training steps, against NumPy
 and PyTorch in the same run and against this machine's own limits.
 
-    python -m dlcore.bench [families...] [--threads 1,2] [--quick] [--json out.json]
+    python -m dlcore.bench [families...] [--threads 1,2] [--device cpu|cuda] [--quick] [--json out.json]
                            [--markdown report.md] [--compare baseline.json] [--threshold 0.1]
 
 (from a source tree: PYTHONPATH=python python bench). Families: machine (the FMA peak of each
@@ -16,6 +16,12 @@ checked against NumPy before it is timed, every contender is pinned to the same 
 that interleave the contenders. A row with flops is compute-bound and gets a % of the FMA peak;
 one with bytes is memory-bound and gets a % of the bandwidth. --compare flags every row whose
 dlcore time grew by more than --threshold over the baseline JSON of an earlier run.
+
+--device cuda runs dlcore's side of every case on the cuda device (a GPU, or the SIMT emulator
+under DLCORE_CUDA=emulate, whose times mean nothing but that the harness works): results are
+still checked against NumPy, and each call is timed alone with CUDA events after a synchronize
+and an L2 flush; the limit is the device's bandwidth (a + b on 64M floats), measured the same
+way. PyTorch CPU is no peer for a GPU, so cuda rows have no ratio; the variants family is CPU-only.
 """
 import argparse
 import importlib
@@ -30,6 +36,19 @@ import dlcore  # noqa: E402
 
 FAMILIES = ["machine", "gemm", "conv", "pool", "pointwise", "elementwise", "reduce", "optim", "recurrent", "train",
             "variants"]
+
+
+def device_limits(quick):
+    """{1: {"gflops": None, "gbps": bandwidth}} of the cuda device: a + b on two arrays of 64M
+    floats (16M with --quick; 1M on the emulator), timed with CUDA events after an L2 flush."""
+    n = 1 << 20 if dlcore.cuda.is_emulated() else (1 << 24 if quick else 1 << 26)
+    a, b = dlcore.rand(n, device="cuda"), dlcore.rand(n, device="cuda")
+    seconds = T.measure_cuda({"add": lambda: a + b}, rounds=3 if quick else 5)["add"].median
+    limits = {1: {"gflops": None, "gbps": 12 * n / seconds / 1e9}}
+    info = dlcore.cuda.get_device_properties()
+    T.print_table(["device", "bandwidth GB/s"], [[info["name"], f"{limits[1]['gbps']:.1f}"]],
+                  title="device limits (float32 a + b, CUDA events)")
+    return limits
 
 
 def machine_limits(threads, quick):
@@ -58,7 +77,7 @@ def percent_of_limit(row, limits):
     lim = limits.get(row["threads"])
     if r is None or lim is None:
         return None
-    if row.get("flops"):
+    if row.get("flops") and lim["gflops"]:
         return 100 * row["flops"] / r.median / 1e9 / lim["gflops"]
     if row.get("nbytes"):
         return 100 * row["nbytes"] / r.median / 1e9 / lim["gbps"]
@@ -66,17 +85,20 @@ def percent_of_limit(row, limits):
 
 
 def run(args):
-    threads = T.parse_threads(args.threads)
-    families = args.families or FAMILIES
+    T.use_device(args.device)
+    threads = T.parse_threads(args.threads)[:1] if T.on_cuda() else T.parse_threads(args.threads)
+    families = args.families or [f for f in FAMILIES if not (T.on_cuda() and f == "variants")]
     unknown = [f for f in families if f not in FAMILIES]
     if unknown:
         raise SystemExit(f"unknown families {unknown}; choose from {FAMILIES}")
+    if T.on_cuda() and "variants" in families:
+        raise SystemExit("the variants family compares CPU kernels: run it without --device cuda")
     min_time = 0.01 if args.quick else 0.05
     rounds = 3 if args.quick else 7
     if args.quick:
         T.GATE["total_max_s"] = min(T.GATE["total_max_s"], 8.0)
-    limits = machine_limits(threads, args.quick)
-    results = {"machine": {str(t): v for t, v in limits.items()}, "families": {}}
+    limits = device_limits(args.quick) if T.on_cuda() else machine_limits(threads, args.quick)
+    results = {"device": args.device, "machine": {str(t): v for t, v in limits.items()}, "families": {}}
     for fam in families:
         if fam == "machine":
             continue
@@ -99,6 +121,9 @@ def compare(results, baseline_path, threshold):
     """Rows whose dlcore time grew by more than threshold (relative) since the baseline run."""
     with open(baseline_path) as f:
         base = json.load(f)
+    if base.get("device", "cpu") != results["device"]:
+        raise SystemExit(f"--compare: {baseline_path} was measured on {base.get('device', 'cpu')}, "
+                         f"this run on {results['device']}")
     old = {(fam, r["name"], r["threads"]): r["dlcore"] for fam, rows in base.get("families", {}).items() for r in rows}
     worse = []
     for fam, rows in results["families"].items():
@@ -119,7 +144,8 @@ def markdown(results, path):
     """A report: the machine's limits, then per family a table of times, ratios and % of limit, and
     (with matplotlib) a bar chart of the dlcore/torch time ratio per case."""
     lines = ["# dlcore benchmark report", "", "| threads | FMA peak GF/s | bandwidth GB/s |", "|---|---|---|"]
-    lines += [f"| {t} | {v['gflops']:.0f} | {v['gbps']:.1f} |" for t, v in results["machine"].items()]
+    lines += [f"| {t} | {v['gflops']:.0f} | {v['gbps']:.1f} |" if v["gflops"] else f"| {t} | - | {v['gbps']:.1f} |"
+              for t, v in results["machine"].items()]
     base = os.path.splitext(path)[0]
     for fam, rows in results["families"].items():
         lines += ["", f"## {fam}", "", "| case | shape | threads | dlcore | numpy | torch | dl/np | dl/torch | % of limit |",
@@ -165,6 +191,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("families", nargs="*", help=f"any of {FAMILIES} (default: all)")
     ap.add_argument("--threads", default="1,2")
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     ap.add_argument("--quick", action="store_true", help="fewer, smaller cases and shorter samples")
     ap.add_argument("--json", default=None, help="write every median and the machine's limits here")
     ap.add_argument("--markdown", default=None, help="write a markdown report (and bar charts) here")

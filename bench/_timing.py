@@ -185,6 +185,35 @@ def _noisy(stall, others, threads):
 
 
 # ---------------------------------------------------------------------------
+# The device under test
+# ---------------------------------------------------------------------------
+
+DEVICE = ["cpu"]  # where the cases put dlcore's tensors: "cpu", or "cuda" (use_device)
+L2_FLUSH_BYTES = 256 << 20  # more than any GPU's L2 (H100: 50 MB)
+
+
+def use_device(name):
+    """Runs the cases on `name` from now on: "cpu", or "cuda" -- a GPU, or the SIMT emulator under
+    DLCORE_CUDA=emulate (its times only show that the harness works: emulated kernels run as
+    fibers on the CPU). On cuda, dlcore's calls are timed with CUDA events; NumPy and PyTorch CPU
+    remain the correctness reference, not contenders."""
+    if name not in ("cpu", "cuda"):
+        raise SystemExit(f"--device: expected cpu or cuda, got {name!r}")
+    if name == "cuda" and not dlcore.cuda.is_available():
+        raise SystemExit("--device cuda: no CUDA device (DLCORE_CUDA=emulate runs the CUDA kernels on the CPU)")
+    DEVICE[0] = name
+
+
+def on_cuda():
+    return DEVICE[0] == "cuda"
+
+
+def dl(a, **kwargs):
+    """A NumPy array (or number) as a dlcore tensor on the device under test."""
+    return dlcore.tensor(a, device=DEVICE[0], **kwargs)
+
+
+# ---------------------------------------------------------------------------
 # Timing
 # ---------------------------------------------------------------------------
 
@@ -307,6 +336,43 @@ def measure_many(cells, min_time=0.05, rounds=7, warmup=2, retries=3):
     finally:
         if gc_was:
             gc.enable()
+
+
+def measure_cuda(fns, rounds=7, warmup=2, per_round=5):
+    """{key: Result} of each fn's device time per call on cuda: CUDA events around one call,
+    recorded after a synchronize and an L2 flush (a write of L2_FLUSH_BYTES), so that every call
+    starts from cold caches, as a layer of a training step does after the layers before it
+    evicted its operands. Rounds interleave the fns, per_round samples each."""
+    flush_bytes = L2_FLUSH_BYTES if not dlcore.cuda.is_emulated() else 1 << 20
+    flush = dlcore.empty(flush_bytes // 4, device="cuda")
+    start, end = dlcore.cuda.Event(), dlcore.cuda.Event()
+    keys = list(fns)
+    res = {}
+    for k in keys:
+        for _ in range(warmup):
+            fns[k]()
+        res[k] = Result(1)
+    for r in range(rounds):
+        shift = r % len(keys)
+        for k in keys[shift:] + keys[:shift]:
+            for _ in range(per_round):
+                flush.fill_(0)
+                dlcore.cuda.synchronize()
+                start.record()
+                fns[k]()
+                end.record()
+                res[k].samples.append(start.elapsed_time(end) / 1e3)
+                res[k].stalls.append(0.0)
+    return res
+
+
+def measure_contenders(fns, threads, min_time=0.05, rounds=7, warmup=2):
+    """{(contender, threads): Result} of fns {contender: fn} at each thread count; on cuda, of
+    dlcore's device calls alone (the peers' tensors are on the CPU), keyed by threads[0]."""
+    if on_cuda():
+        dev = {c: fn for c, fn in fns.items() if c.startswith("dlcore")}
+        return {(c, threads[0]): r for c, r in measure_cuda(dev, rounds, warmup).items()}
+    return measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds, warmup)
 
 
 def measure(fn, min_time=0.05, rounds=7, warmup=2):
@@ -440,13 +506,15 @@ CONTENDERS = ("dlcore", "numpy", "torch")
 def as_numpy(x):
     """A contender's result as a NumPy array (dlcore and torch tensors share memory with it)."""
     if isinstance(x, dlcore.Tensor) or (torch is not None and isinstance(x, torch.Tensor)):
-        return x.numpy()
+        return x.detach().cpu().numpy()
     return np.asarray(x)
 
 
 def available_contenders(rows=()):
     """dlcore, then its other variants found in rows ("dlcore naive", ...), NumPy, torch if importable."""
     variants = sorted({k for r in rows for k in r if k.startswith("dlcore ")})
+    if on_cuda():
+        return ["dlcore"] + variants
     return ["dlcore"] + variants + [c for c in CONTENDERS[1:] if c != "torch" or torch is not None]
 
 
@@ -459,13 +527,12 @@ def run_cases(cases, threads, min_time=0.05, rounds=7, warmup=2, log=sys.stderr)
         t0 = time.perf_counter()
         wait_quiet(max(threads), max_wait=3)
         fns = case["build"]()
-        cells = {(c, t): (fn, t) for c, fn in fns.items() for t in threads}
-        res = measure_many(cells, min_time, rounds, warmup)
-        del fns, cells
+        res = measure_contenders(fns, threads, min_time, rounds, warmup)
+        del fns
         gc.collect()
         for t in threads:
             row = {"name": case["name"], "shape": case["shape"], "nbytes": case.get("nbytes"),
-                   "flops": case.get("flops"), "images": case.get("images"), "threads": t}
+                   "flops": case.get("flops"), "images": case.get("images"), "threads": t, "device": DEVICE[0]}
             for c in CONTENDERS + tuple(sorted({c for c, _ in res} - set(CONTENDERS))):
                 row[c] = res.get((c, t))
             rows.append(row)
@@ -485,8 +552,9 @@ def report(rows, title, json_path=None, extra=None):
         unit, amount, scale = "GB/s", "nbytes", 1e9
     else:  # whole training steps: images per second
         unit, amount, scale = "img/s", "images", 1.0
+    peers = [c for c in ("numpy", "torch") if c in conts]
     headers = ["op", "shape"] + [f"{c} time" for c in conts] + [f"{c} {unit}" for c in conts] + \
-              ["dl/np"] + (["dl/torch"] if "torch" in conts else [])
+              [f"dl/{'np' if c == 'numpy' else c}" for c in peers]
     for t in threads:
         table = []
         for r in rows:
@@ -497,9 +565,10 @@ def report(rows, title, json_path=None, extra=None):
                     for c in conts}
             table.append([r["name"], r["shape"]] + [fmt_time(med[c]) + flag[c] for c in conts] +
                          [fmt_rate(r.get(amount), med[c], scale) for c in conts] +
-                         [fmt_ratio(med["dlcore"], med["numpy"])] +
-                         ([fmt_ratio(med["dlcore"], med["torch"])] if "torch" in conts else []))
-        print_table(headers, table, title=f"{title} -- {t} thread{'s' if t > 1 else ''} "
+                         [fmt_ratio(med["dlcore"], med[c]) for c in peers])
+        where = "on cuda, device time after a sync and an L2 flush" if on_cuda() else \
+            f"{t} thread{'s' if t > 1 else ''}"
+        print_table(headers, table, title=f"{title} -- {where} "
                                           f"(median time per call; dl/x = time ratio, <1: dlcore faster)")
     print(f"noise: {GATE['noisy_tries']} noisy sample tries retaken, {GATE['forced']} kept although noisy "
           f"('!': most samples of a cell), {GATE['waited_s']:.0f} s waited for a quiet box")
@@ -528,15 +597,17 @@ def parse_bench_args(doc, argv=None):
     ap.add_argument("--json", default=None, help="also write all samples and the environment here")
     ap.add_argument("--min-time", type=float, default=None)
     ap.add_argument("--rounds", type=int, default=None)
+    ap.add_argument("--device", default="cpu", help="cpu (default) or cuda")
     args = ap.parse_args(argv)
 
-    args.threads = parse_threads(args.threads)
+    use_device(args.device)
+    args.threads = parse_threads(args.threads)[:1] if on_cuda() else parse_threads(args.threads)
     args.min_time = args.min_time or (0.01 if args.quick else 0.05)
     args.rounds = args.rounds or (3 if args.quick else 7)
     if args.quick:
         GATE["total_max_s"] = min(GATE["total_max_s"], 8.0)
     print(f"dlcore {dlcore.cpu_info()}, numpy {np.__version__}, torch {torch.__version__ if torch else 'n/a'}; "
-          f"threads {args.threads}, {args.rounds} rounds of >= {args.min_time * 1e3:.0f} ms samples", file=sys.stderr)
+          f"device {DEVICE[0]}, threads {args.threads}, {args.rounds} rounds of >= {args.min_time * 1e3:.0f} ms samples", file=sys.stderr)
     return args
 
 

@@ -54,7 +54,7 @@ def case(name, n, c, hw, oc, k, pad, rng, pass_):
     flops = 2 * n * oc * oh * oh * c * k * k
 
     def build():
-        dx_, dw_, ddy = dlcore.tensor(x), dlcore.tensor(w), dlcore.tensor(dy)
+        dx_, dw_, ddy = T.dl(x), T.dl(w), T.dl(dy)
         if pass_ == "fwd":
             fns = {"dlcore": lambda: F.conv2d(dx_, dw_, padding=pad), "numpy": lambda: np_conv(x, w, pad)}
             ref = np_conv(x.astype(np.float64), w.astype(np.float64), pad)

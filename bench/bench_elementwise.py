@@ -48,7 +48,7 @@ def _check(name, fns, rtol, atol):
 
 def _three(*arrays):
     """The arrays as (numpy, dlcore, torch-or-None) lists, each library owning its memory."""
-    dl = [dlcore.tensor(a) for a in arrays]
+    dl = [T.dl(a) for a in arrays]
     tc = [torch.from_numpy(a).clone() for a in arrays] if torch is not None else None
     return list(arrays), dl, tc
 

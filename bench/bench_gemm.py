@@ -58,7 +58,7 @@ def operands(rng, m, n, k, ta, tb):
     """float32 A (m x k) and B (k x n), as transposed views where asked (no copies)."""
     a = rng.standard_normal((k, m) if ta else (m, k), dtype=np.float32)
     b = rng.standard_normal((n, k) if tb else (k, n), dtype=np.float32)
-    da, db = dlcore.tensor(a), dlcore.tensor(b)
+    da, db = T.dl(a), T.dl(b)
     na, nb = (a.T if ta else a), (b.T if tb else b)
     da, db = (da.T if ta else da), (db.T if tb else db)
     fns = {"dlcore": lambda: da @ db, "numpy": lambda: na @ nb}
@@ -68,7 +68,7 @@ def operands(rng, m, n, k, ta, tb):
         fns["torch"] = lambda: ta_ @ tb_
     ref = na.astype(np.float64) @ nb.astype(np.float64)
     for name, fn in fns.items():
-        got = np.asarray(fn())
+        got = T.as_numpy(fn())
         np.testing.assert_allclose(got, ref, rtol=1e-3, atol=1e-3 * np.sqrt(k), err_msg=name)
     return fns
 

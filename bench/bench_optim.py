@@ -62,9 +62,9 @@ STEPS = {
 def dlcore_step(kind, params, grads):
     """A dlcore.optim step over copies of the parameters (their gradients set once)."""
     cls, kwargs, _ = STEPS[kind]
-    dp = [dlcore.tensor(a, requires_grad=True) for a in params]
+    dp = [T.dl(a, requires_grad=True) for a in params]
     for t, g in zip(dp, grads):
-        t.grad = dlcore.tensor(g)
+        t.grad = T.dl(g)
     opt = getattr(optim, cls)(dp, **kwargs)
     opt.step()
     return opt.step, dp
@@ -96,7 +96,7 @@ def build(kind, shapes, rng):
                 continue
             step, tp = made
             for ours_p, theirs in zip(ours, tp):  # the same first step from the same state
-                np.testing.assert_allclose(ours_p.numpy(), theirs.detach().numpy(), rtol=1e-5, atol=1e-6,
+                np.testing.assert_allclose(T.as_numpy(ours_p), T.as_numpy(theirs), rtol=1e-5, atol=1e-6,
                                            err_msg=f"{kind} vs {name}")
             fns[name] = step
     return fns
@@ -107,13 +107,13 @@ def bandwidth(n, threads, min_time, rounds):
     thread count: a read and a write of every element, like an optimizer step's (a copy to
     another buffer would also read each destination line before writing it, uncounted)."""
     a = np.random.default_rng(0).standard_normal(n, dtype=np.float32)
-    da = dlcore.tensor(a)
+    da = T.dl(a)
     fns = {"dlcore": lambda: _C.scale_([da._t], 1.0), "numpy": lambda: np.multiply(a, np.float32(1), out=a)}
     if torch is not None:
         ta = torch.from_numpy(a.copy())
         fns["torch"] = lambda: ta.mul_(1.0)
-    res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
-    return {t: max(8 * n / res[(c, t)].median / 1e9 for c in fns) for t in threads}
+    res = T.measure_contenders(fns, threads, min_time, rounds)
+    return {t: max(8 * n / r.median / 1e9 for (c, u), r in res.items() if u == t) for t in threads}
 
 
 def cases(quick=False, seed=0):
@@ -148,7 +148,7 @@ def main(argv=None):
         for kind in STEPS:
             T.wait_quiet(max(threads), max_wait=3)
             fns = build(kind, shapes, rng)
-            res = T.measure_many({(c, t): (fn, t) for c, fn in fns.items() for t in threads}, min_time, rounds)
+            res = T.measure_contenders(fns, threads, min_time, rounds)
             for t in threads:
                 med = {c: res[(c, t)].median if (c, t) in res else None for c in contenders}
                 gbs = STEPS[kind][2] * n / med["dlcore"] / 1e9

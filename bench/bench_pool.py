@@ -35,7 +35,7 @@ def case(name, shape, k, s, kind, rng, backward=False):
     nbytes = 4 * (x.size + n * c * oh * oh) * (2 if backward else 1)
 
     def build():
-        dx = dlcore.tensor(x)
+        dx = T.dl(x)
         if kind == "global":
             fns = {"dlcore": lambda: F.adaptive_avg_pool2d(dx, 1), "numpy": lambda: x.mean(axis=(2, 3), keepdims=True)}
             ref = x.astype(np.float64).mean(axis=(2, 3), keepdims=True)
@@ -53,8 +53,8 @@ def case(name, shape, k, s, kind, rng, backward=False):
         else:  # max pool backward: the gradient of sum(pool(x) * dy)
             _, idx = F.max_pool2d(dx, k, s, return_indices=True)
             dy = rng.standard_normal((n, c, oh, oh), dtype=np.float32)
-            ddy = dlcore.tensor(dy)
-            flat = np.asarray(idx).reshape(n * c, -1)
+            ddy = T.dl(dy)
+            flat = T.as_numpy(idx).reshape(n * c, -1)
             ref = np.zeros((n * c, h * w))
             np.add.at(ref, (np.arange(n * c)[:, None], flat), dy.reshape(n * c, -1))
             ref = ref.reshape(shape)
@@ -66,7 +66,7 @@ def case(name, shape, k, s, kind, rng, backward=False):
             fns = {"dlcore": lambda: F.max_pool2d_backward(ddy, idx, shape, k, s), "numpy": np_backward}
             if torch is not None:
                 tx = torch.from_numpy(x).clone()
-                tidx = torch.from_numpy(np.asarray(idx).copy())
+                tidx = torch.from_numpy(T.as_numpy(idx).copy())
                 tdy = torch.from_numpy(dy)
                 fns["torch"] = lambda: torch.ops.aten.max_pool2d_with_indices_backward(tdy, tx, [k, k], [s, s], [0, 0],
                                                                                        [1, 1], False, tidx)

@@ -94,18 +94,18 @@ def contenders(kind, sizes, rng):
     fused_cls, composed_cls, _ = LAYERS[kind]
     x = rng.standard_normal((seq, batch, inp)).astype(np.float32)
     dlcore.manual_seed(0)
-    fused = fused_cls(inp, hidden)
-    composed = composed_cls(inp, hidden)
+    fused = fused_cls(inp, hidden).to(T.DEVICE[0])
+    composed = composed_cls(inp, hidden).to(T.DEVICE[0])
     composed.load_state_dict(fused.state_dict())
-    xd = dlcore.tensor(x)
+    xd = T.dl(x)
     fns = {"fused": _dl_step(fused, xd), "composed": _dl_step(composed, xd)}
-    outs = {name: fn().numpy() for name, fn in fns.items()}
-    grads = {name: [p.grad.numpy() for p in m.parameters()] for name, m in (("fused", fused), ("composed", composed))}
+    outs = {name: T.as_numpy(fn()) for name, fn in fns.items()}
+    grads = {name: [T.as_numpy(p.grad) for p in m.parameters()] for name, m in (("fused", fused), ("composed", composed))}
     if torch is not None:
         tmodel = getattr(torch.nn, kind)(inp, hidden)
         with torch.no_grad():
             for name, p in fused.named_parameters():
-                getattr(tmodel, name).copy_(torch.from_numpy(p.detach().numpy()))
+                getattr(tmodel, name).copy_(torch.from_numpy(T.as_numpy(p)))
         fns["torch"] = _torch_step(tmodel, torch.from_numpy(x))
         outs["torch"] = fns["torch"]().detach().numpy()
         grads["torch"] = [getattr(tmodel, name).grad.numpy() for name, _ in fused.named_parameters()]
@@ -135,11 +135,15 @@ def main(argv=None):
     args = T.parse_bench_args(__doc__, argv)
     sizes = QUICK if args.quick else (SEQ, BATCH, INPUT, HIDDEN)
     rng = np.random.default_rng(0)
-    names = ["fused", "composed"] + (["torch"] if torch is not None else [])
+    names = ["fused", "composed"] + (["torch"] if torch is not None and not T.on_cuda() else [])
     rows, payload = [], []
     for kind in LAYERS:
         fns = contenders(kind, sizes, rng)
-        res = T.measure_many({(n, t): (fns[n], t) for n in names for t in args.threads}, args.min_time, args.rounds)
+        if T.on_cuda():
+            res = {(n, args.threads[0]): r for n, r in T.measure_cuda({n: fns[n] for n in names}, args.rounds).items()}
+        else:
+            res = T.measure_many({(n, t): (fns[n], t) for n in names for t in args.threads}, args.min_time,
+                                 args.rounds)
         for t in args.threads:
             med = {n: res[(n, t)].median for n in names}
             mark = {n: "!" if 2 * res[(n, t)].forced > len(res[(n, t)].samples) else "" for n in names}
@@ -147,7 +151,7 @@ def main(argv=None):
                         [T.fmt_rate(flops(kind, *sizes), med["fused"]), T.fmt_ratio(med["fused"], med["composed"])] +
                         ([T.fmt_ratio(med["fused"], med["torch"])] if "torch" in med else []))
             payload.append({"layer": kind, "threads": t, **{n: res[(n, t)].to_dict() for n in names}})
-    T.print_table(["layer", "threads"] + names + ["fused GF/s", "f/c"] + (["f/t"] if torch is not None else []), rows,
+    T.print_table(["layer", "threads"] + names + ["fused GF/s", "f/c"] + (["f/t"] if "torch" in names else []), rows,
                   title=f"recurrent layers, seq x batch x input x hidden = {' x '.join(map(str, sizes))}, float32 "
                         "(median time per call)")
     print(f"noise: {T.GATE['noisy_tries']} noisy sample tries retaken, {T.GATE['forced']} kept although noisy")

@@ -39,7 +39,7 @@ def case(name, shape, rng, np_fn, dl_fn, torch_fn, ref_fn, out_elems, out_itemsi
             a = rng.random(shape, dtype=np.float32)
         else:
             a = rng.standard_normal(shape, dtype=np.float32)
-        da = dlcore.tensor(a)
+        da = T.dl(a)
         ta = torch.from_numpy(a).clone() if torch is not None else None
         fns = {"dlcore": lambda: dl_fn(da), "numpy": lambda: np_fn(a)}
         if ta is not None:

@@ -71,9 +71,9 @@ def step_case(name, batch, rng):
 
     def build():
         dlcore.manual_seed(0)
-        model = make_model("dlcore")
+        model = make_model("dlcore").to(T.DEVICE[0])
         opt = make_opt("dlcore", model.parameters())
-        xd, yd = dlcore.tensor(x), dlcore.tensor(y)
+        xd, yd = T.dl(x), T.dl(y)
 
         def dl_step():
             loss = F.cross_entropy(model(xd), yd)
@@ -86,7 +86,7 @@ def step_case(name, batch, rng):
             tmodel = make_model("torch")
             with torch.no_grad():  # the same weights
                 for (_, p), tp in zip(model.named_parameters(), tmodel.parameters()):
-                    tp.copy_(torch.from_numpy(p.detach().numpy()))
+                    tp.copy_(torch.from_numpy(T.as_numpy(p)))
             topt = make_opt("torch", tmodel.parameters())
             xt, yt = torch.from_numpy(x), torch.from_numpy(y)
 
@@ -111,7 +111,7 @@ def step_case(name, batch, rng):
 
 def overhead_cases():
     def tiny_add():
-        a, b = dlcore.ones(1), dlcore.ones(1)
+        a, b = T.dl(np.ones(1, np.float32)), T.dl(np.ones(1, np.float32))
         fns = {"dlcore": lambda: a + b, "numpy": (lambda u, v: lambda: u + v)(np.ones(1), np.ones(1))}
         if torch is not None:
             ta, tb = torch.ones(1), torch.ones(1)
@@ -120,7 +120,7 @@ def overhead_cases():
 
     def tiny_matmul():
         a = np.random.default_rng(0).random((4, 4), dtype=np.float32)
-        da = dlcore.tensor(a)
+        da = T.dl(a)
         fns = {"dlcore": lambda: da @ da, "numpy": lambda: a @ a}
         if torch is not None:
             ta = torch.from_numpy(a)
@@ -128,8 +128,8 @@ def overhead_cases():
         return fns
 
     def tiny_linear():
-        layer = nn.Linear(4, 4)
-        x = dlcore.ones(2, 4)
+        layer = nn.Linear(4, 4).to(T.DEVICE[0])
+        x = T.dl(np.ones((2, 4), np.float32))
 
         def dl():
             layer(x).sum().backward()

@@ -1,5 +1,5 @@
 // The CUDA device backend's runtime: device count, a caching device
-// allocator, copies, synchronisation.
+// allocator, copies, synchronisation, timing events.
 //
 // Under nvcc this talks to the CUDA runtime (linked statically, so a machine
 // without a driver simply reports zero devices). Under the host compiler --
@@ -7,6 +7,7 @@
 // memcpy, behind the same interface, so everything above is unchanged.
 //
 // Memory goes through the caching allocator of core/caching_allocator.h.
+#include <chrono>
 #include <cstdlib>
 #include <cstring>
 #include <cstdint>
@@ -156,6 +157,52 @@ void synchronize(int device) {
   check(cudaStreamSynchronize(device_stream(device)), "cudaStreamSynchronize");
 #else
   (void)device;  // the emulator runs every launch to completion
+#endif
+}
+
+Event::Event() {
+#if defined(__CUDACC__)
+  cudaEvent_t e = nullptr;
+  check(cudaEventCreate(&e), "cudaEventCreate");
+  handle_ = e;
+#endif
+}
+
+Event::~Event() {
+#if defined(__CUDACC__)
+  cudaEventDestroy(static_cast<cudaEvent_t>(handle_));
+#endif
+}
+
+void Event::record(int device) {
+#if defined(__CUDACC__)
+  check(cudaEventRecord(static_cast<cudaEvent_t>(handle_), device_stream(device)), "cudaEventRecord");
+#else
+  (void)device;
+  host_ns_ = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                 std::chrono::steady_clock::now().time_since_epoch()).count();
+#endif
+  recorded_ = true;
+}
+
+void Event::synchronize() {
+  if (!recorded_) throw RuntimeError("[cuda.Event.synchronize] the event was never recorded");
+#if defined(__CUDACC__)
+  check(cudaEventSynchronize(static_cast<cudaEvent_t>(handle_)), "cudaEventSynchronize");
+#endif
+}
+
+double Event::elapsed_ms(const Event& end) const {
+  if (!recorded_ || !end.recorded_)
+    throw RuntimeError("[cuda.Event.elapsed_time] both events must be recorded first");
+#if defined(__CUDACC__)
+  check(cudaEventSynchronize(static_cast<cudaEvent_t>(end.handle_)), "cudaEventSynchronize");
+  float ms = 0;
+  check(cudaEventElapsedTime(&ms, static_cast<cudaEvent_t>(handle_), static_cast<cudaEvent_t>(end.handle_)),
+        "cudaEventElapsedTime");
+  return ms;
+#else
+  return static_cast<double>(end.host_ns_ - host_ns_) * 1e-6;
 #endif
 }
 

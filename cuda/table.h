@@ -33,4 +33,22 @@ MemoryStats memory_stats(int device);
 void reset_peak_memory_stats(int device);
 void empty_cache();
 
+// A timing event on a device's stream (cudaEvent_t; under the emulator, which
+// runs every launch to completion, the host's steady clock when recorded).
+class Event {
+ public:
+  Event();
+  ~Event();
+  Event(const Event&) = delete;
+  Event& operator=(const Event&) = delete;
+  void record(int device);          // after the work queued on the device's stream so far
+  void synchronize();               // waits until the recorded point has been reached
+  double elapsed_ms(const Event& end) const;  // both recorded; waits for end
+
+ private:
+  void* handle_ = nullptr;  // cudaEvent_t
+  int64_t host_ns_ = -1;    // the emulator's timestamp
+  bool recorded_ = false;
+};
+
 }  // namespace dlcore::cuda

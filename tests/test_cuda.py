@@ -108,3 +108,21 @@ def test_dlpack_device_of_cuda_tensor():
     v = dlcore.from_dlpack(t.__dlpack__())
     assert v.device == "cuda:0" and v.data_ptr() == t.data_ptr()
     np.testing.assert_array_equal(v.cpu().numpy(), np.ones(4, np.float32))
+
+
+def test_events_time_the_device_work_between_them():
+    start, end = dlcore.cuda.Event(), dlcore.cuda.Event()
+    with pytest.raises(RuntimeError, match="recorded"):
+        start.elapsed_time(end)
+    a = dlcore.rand(1 << 16, device="cuda")
+    start.record()
+    for _ in range(5):
+        a = a * 1.0001
+    end.record()
+    end.synchronize()
+    first = start.elapsed_time(end)
+    assert first > 0
+    end.record()  # re-recorded later: the interval grows
+    assert start.elapsed_time(end) >= first
+    with pytest.raises(TypeError, match="Event"):
+        start.elapsed_time(1.0)

@@ -2,6 +2,7 @@
 BLAS pool, and memory that stays flat over many training steps."""
 import gc
 import threading
+import weakref
 
 import numpy as np
 import pytest
@@ -79,16 +80,24 @@ def _rss_bytes():
         return int(f.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
 
 
-@pytest.mark.parametrize("device", ["cpu"] + (["cuda"] if dlcore.cuda.is_available() else []))
+DEVICES = ["cpu"] + (["cuda"] if dlcore.cuda.is_available() else [])
+
+
+def _mnist_cnn(device):
+    """The course notes' MNIST CNN, dropout included (its masks come from the seeded generator)."""
+    return nn.Sequential(nn.Conv2d(1, 10, 5), nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(10, 20, 5), nn.Dropout2d(0.5),
+                         nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(320, 50, activation="relu"),
+                         nn.Dropout(0.5), nn.Linear(50, 10)).to(device)
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_training_memory_stays_flat(device):
     """Training steps of the MNIST CNN: after a warm-up, the process RSS (and on cuda the caching
     allocator's live bytes) must not grow with the number of steps."""
     steps = 1000 if device == "cpu" else 100
     batch = 8 if device == "cpu" else 4
     dlcore.manual_seed(0)
-    model = nn.Sequential(nn.Conv2d(1, 10, 5), nn.MaxPool2d(2), nn.ReLU(), nn.Conv2d(10, 20, 5), nn.Dropout2d(0.5),
-                          nn.MaxPool2d(2), nn.ReLU(), nn.Flatten(), nn.Linear(320, 50, activation="relu"),
-                          nn.Dropout(0.5), nn.Linear(50, 10)).to(device)
+    model = _mnist_cnn(device)
     opt = optim.Adam(model.parameters(), lr=1e-3)
     x = dlcore.rand(batch, 1, 28, 28, device=device)
     y = dlcore.tensor(np.arange(batch) % 10, device=device)
@@ -107,5 +116,50 @@ def test_training_memory_stays_flat(device):
     train(steps)
     grown = _rss_bytes() - rss0
     assert grown < 8 << 20, f"RSS grew by {grown / 2**20:.1f} MiB over {steps} steps"
+    if device == "cuda":
+        assert dlcore.cuda.memory_stats()["allocated_bytes"] == live0
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_same_seed_gives_bitwise_identical_losses(device, threads):
+    """Two runs from the same seed -- initial weights, shuffling, dropout masks -- give the same
+    losses bit for bit on one device and thread count (every reduction has a fixed order)."""
+    images = np.random.default_rng(0).random((24, 1, 28, 28), dtype=np.float32)
+    labels = np.arange(24) % 10
+
+    def run():
+        dlcore.manual_seed(7)
+        model = _mnist_cnn(device)
+        opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+        loader = dlcore.data.DataLoader(dlcore.data.TensorDataset(images, labels), 8, shuffle=True, seed=3)
+        losses = []
+        for x, y in loader:
+            loss = F.cross_entropy(model(x.to(device)), y.to(device))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        return losses
+
+    first = run()
+    assert run() == first and len(set(first)) > 1
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_reference_cycles_through_the_graph_are_freed(device):
+    """A hook that refers to its own tensor makes a cycle through the autograd graph: the
+    collector frees it, and with it the tensor's memory."""
+    live0 = dlcore.cuda.memory_stats()["allocated_bytes"] if device == "cuda" else None
+    x = dlcore.ones(1 << 16, device=device, requires_grad=True)
+    y = (x * 2).relu()
+    y.register_hook(lambda g, y=y: g * (y.shape[0] > 0))  # y -> hook -> y
+    y.sum().backward()
+    ref = weakref.ref(y)
+    del y
+    gc.collect()
+    assert ref() is None
+    np.testing.assert_array_equal(x.grad.cpu().numpy(), np.full(1 << 16, 2.0, np.float32))
+    del x
+    gc.collect()
     if device == "cuda":
         assert dlcore.cuda.memory_stats()["allocated_bytes"] == live0

@@ -94,6 +94,27 @@ def empty_cache():
     _require("empty_cache").empty_cache()
 
 
+class Event:
+    """A point in a device's stream of work, for timing it as torch.cuda.Event does:
+    start.record(); <launches>; end.record(); start.elapsed_time(end) is the device time between
+    them in milliseconds (it waits for end). On the emulated device, the host time."""
+
+    def __init__(self, device=0):
+        self._device = device
+        self._event = _require("Event").Event()
+
+    def record(self):
+        self._event.record(self._device)
+
+    def synchronize(self):
+        self._event.synchronize()
+
+    def elapsed_time(self, end):
+        if not isinstance(end, Event):
+            raise TypeError(f"[cuda.Event.elapsed_time] expected an Event, got {type(end).__name__}")
+        return self._event.elapsed_ms(end._event)
+
+
 def runtime_version():
     """The CUDA runtime version dlcore was linked with (e.g. 13000), or None without CUDA."""
     try:

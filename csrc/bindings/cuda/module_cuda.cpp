@@ -52,6 +52,12 @@ PYBIND11_MODULE(DLCORE_CUDA_MODULE, m) {
   }, py::arg("device") = 0);
   m.def("reset_peak_memory_stats", &cuda::reset_peak_memory_stats, py::arg("device") = 0);
   m.def("empty_cache", &cuda::empty_cache);
+  // module_local: _C_cuda and _C_cuda_emu may both be loaded, each with its own Event.
+  py::class_<cuda::Event>(m, "Event", py::module_local())
+      .def(py::init<>())
+      .def("record", &cuda::Event::record, py::arg("device") = 0)
+      .def("synchronize", &cuda::Event::synchronize, py::call_guard<py::gil_scoped_release>())
+      .def("elapsed_ms", &cuda::Event::elapsed_ms, py::arg("end"), py::call_guard<py::gil_scoped_release>());
   m.def("register", [](py::capsule registry) {
     using Fn = bool (*)(int, int, const DeviceBackend*);
     auto fn = reinterpret_cast<Fn>(registry.get_pointer());
