@@ -6,9 +6,10 @@ and PyTorch in the same run and against this machine's own limits.
 
 (from a source tree: PYTHONPATH=python python bench). Families: machine (the FMA peak of each
 thread count and the memory bandwidth, which the other rows are measured against), gemm, conv,
-pool, pointwise (activations, softmax + cross-entropy, batch norm), elementwise, reduce, optim,
-recurrent, train (training steps of the intro networks and per-op overhead), variants (each
-kernel's textbook version beside the optimized one: what the optimizations bought); default: all.
+pool, pointwise (activations, softmax + cross-entropy, batch norm), elementwise, reduce, index (row
+gather and scatter-add), optim, recurrent, train (training steps of the intro networks and per-op
+overhead), variants (each kernel's textbook version beside the optimized one: what the
+optimizations bought); default: all.
 
 Each family is the cases() of bench/bench_<family>.py, run by bench/_timing.py: every result is
 checked against NumPy before it is timed, every contender is pinned to the same thread count
@@ -34,8 +35,8 @@ import _timing as T  # noqa: E402
 
 import dlcore  # noqa: E402
 
-FAMILIES = ["machine", "gemm", "conv", "pool", "pointwise", "elementwise", "reduce", "optim", "recurrent", "train",
-            "variants"]
+FAMILIES = ["machine", "gemm", "conv", "pool", "pointwise", "elementwise", "reduce", "index", "optim", "recurrent",
+            "train", "variants"]
 
 
 def device_limits(quick):

@@ -370,6 +370,9 @@ OPS = {
     "lstm_cell_h_only": (lambda g, c: F.lstm_cell(g, c)[0], [_any(2, 12), _any(2, 3)]),
     "lstm_cell_c_only": (lambda g, c: F.lstm_cell(g, c)[1], [_any(2, 12), _any(2, 3)]),
     "gru_cell": (F.gru_cell, [_any(3, 6) * 2, _any(3, 6), _any(3, 2)]),
+    "index_select": (lambda x: F.index_select(x, 0, [2, 0, 2, -1]), [_any(3, 4)]),
+    "index_add": (lambda x, s: F.index_add(x, 1, [0, 0, 3], s), [_any(2, 4), _any(2, 3)]),
+    "getitem_arrays": (lambda x: x[[1, 1, 0], [3, 0, 3]], [_any(2, 4)]),
 }
 
 

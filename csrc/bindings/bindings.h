@@ -25,6 +25,7 @@ void init_softmax(py::module_& m);
 void init_loss(py::module_& m);
 void init_norm(py::module_& m);
 void init_dropout(py::module_& m);
+void init_index(py::module_& m);
 void init_recurrent(py::module_& m);
 void init_optim(py::module_& m);
 void init_factory(py::module_& m);

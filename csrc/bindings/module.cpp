@@ -45,6 +45,7 @@ PYBIND11_MODULE(_C, m) {
   bindings::init_loss(m);
   bindings::init_norm(m);
   bindings::init_dropout(m);
+  bindings::init_index(m);
   bindings::init_recurrent(m);
   bindings::init_optim(m);
   bindings::init_factory(m);

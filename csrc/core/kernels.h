@@ -445,6 +445,20 @@ struct GruCellProblem {
   void* grad_h_prev = nullptr;
 };
 
+// Gathering and scattering whole rows along one dim: a contiguous tensor is
+// viewed as (outer, n, inner) and `index` holds k row numbers in [0, n)
+// (int64, in the backend's memory; the op layer checks and wraps them).
+//   Select: out (outer, k, inner)  = src[:, index[j], :]       (index_select)
+//   Add:    out (outer, n, inner) += src (outer, k, inner) at the rows
+//           index[j], repeated rows accumulating in the order of j (index_add)
+enum class IndexPass : uint8_t { Select, Add };
+struct IndexProblem {
+  int64_t outer = 0, n = 0, k = 0, inner = 0;
+  void* out = nullptr;
+  const void* src = nullptr;
+  const int64_t* index = nullptr;
+};
+
 struct KernelTable {
   const char* isa;
   // loop operands: out, a, b (a and b of dtype `dt`, out of dtype dt or bool)
@@ -512,6 +526,7 @@ struct KernelTable {
   void (*lstm_cell_backward)(DType dt, const LstmCellProblem& p);
   void (*gru_cell)(DType dt, const GruCellProblem& p);
   void (*gru_cell_backward)(DType dt, const GruCellProblem& p);
+  void (*index)(IndexPass pass, DType dt, const IndexProblem& p);
 };
 
 }  // namespace dlcore
@@ -555,7 +570,8 @@ struct KernelTable {
   void lstm_cell(DType, const LstmCellProblem&);                                                \
   void lstm_cell_backward(DType, const LstmCellProblem&);                                       \
   void gru_cell(DType, const GruCellProblem&);                                                  \
-  void gru_cell_backward(DType, const GruCellProblem&);
+  void gru_cell_backward(DType, const GruCellProblem&);                                          \
+  void index(IndexPass, DType, const IndexProblem&);
 #define DLCORE_KERNEL_TABLE(name)                                                                          \
   KernelTable {                                                                                            \
     name, binary, unary, clip, where, copy, reduce, arange, uniform, normal, gemm, conv2d, pool2d,           \
@@ -563,7 +579,7 @@ struct KernelTable {
         cross_entropy_backward, dropout, loss, loss_backward, multi_margin, multi_margin_backward,          \
         cosine_similarity, cosine_similarity_backward, batch_norm, batch_norm_backward, layer_norm,        \
         layer_norm_backward, optimizer_step, list_norm, list_scale, list_clamp, lstm_cell,                 \
-        lstm_cell_backward, gru_cell, gru_cell_backward                                                    \
+        lstm_cell_backward, gru_cell, gru_cell_backward, index                                             \
   }
 
 #define DLCORE_DECLARE_ISA(isa)                            \

@@ -250,6 +250,16 @@ Tensor gru_cell(const Tensor& x_gates, const Tensor& h_gates, const Tensor& h_pr
 std::tuple<Tensor, Tensor, Tensor> gru_cell_backward(const Tensor& grad_h, const Tensor& x_gates,
                                                      const Tensor& h_gates, const Tensor& h_prev);
 
+// --- row gather and scatter-add (index.cpp) ------------------------------------
+// index_select: x's entries at positions `index` (1-D, integer, negative
+// counting from the end) along `dim`: shape x.shape with dim's size k.
+// index_add: a copy of `base` with the rows of `source` (base's shape with
+// dim's size k) added at the positions `index` along dim, repeated positions
+// accumulating (np.add.at) -- index_select's backward. Indices are checked on
+// the host: "[index_select] index 5 is out of bounds for dim 0 of size 3".
+Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
+Tensor index_add(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& source);
+
 // --- optimizers and gradient clipping (optim.cpp) ------------------------------
 // One fused kernel call per list (multi-tensor apply): params and the state
 // lists are updated in place; every list holds one tensor per parameter, of

@@ -9,8 +9,9 @@ import numbers
 
 from . import _C
 from .autograd import needs_grad, record
-from .tensor import (Tensor, _as_tensor, _op, _reduce_grad, _wrap, cat, chunk, concatenate, flatten, linear,
-                     permute, reshape, split, squeeze, stack, transpose, unbind, unsqueeze, where, zeros_like)
+from .tensor import (Tensor, _as_tensor, _op, _reduce_grad, _wrap, cat, chunk, concatenate, flatten, index_add,
+                     index_select, linear, permute, reshape, split, squeeze, stack, transpose, unbind, unsqueeze, where,
+                     zeros_like)
 
 __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softplus", "gelu", "sigmoid", "tanh",
            "hardtanh", "hardsigmoid", "heaviside", "softmax", "log_softmax", "cross_entropy", "nll_loss",
@@ -21,7 +22,7 @@ __all__ = ["relu", "leaky_relu", "prelu", "elu", "selu", "silu", "swish", "softp
            "conv2d_backward_weight", "max_pool2d", "avg_pool2d", "adaptive_avg_pool2d", "max_pool2d_backward",
            "avg_pool2d_backward", "adaptive_avg_pool2d_backward", "activation", "linear", "reshape", "flatten",
            "transpose", "permute", "squeeze", "unsqueeze", "cat", "concatenate", "stack", "split", "chunk", "unbind",
-           "where", "lstm_cell", "gru_cell"]
+           "index_select", "index_add", "where", "lstm_cell", "gru_cell"]
 
 
 def _t(x, like=None):

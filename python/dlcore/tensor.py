@@ -15,7 +15,8 @@ from ._dtype import CPU, DType, Device, device as _device, dtype as _dtype, floa
 __all__ = ["Tensor", "tensor", "from_numpy", "from_dlpack", "zeros", "ones", "full", "empty", "arange", "rand",
            "randn", "zeros_like", "ones_like", "full_like", "empty_like", "rand_like", "randn_like", "manual_seed",
            "where", "clip", "addmm", "linear", "maximum", "minimum", "broadcast_to", "reshape", "transpose", "permute", "squeeze",
-           "unsqueeze", "flatten", "cat", "concatenate", "stack", "split", "chunk", "unbind"]
+           "unsqueeze", "flatten", "cat", "concatenate", "stack", "split", "chunk", "unbind", "index_select",
+           "index_add"]
 
 _DTYPE_NAMES = ("bool", "int32", "int64", "float32", "float64")
 MinMax = namedtuple("MinMax", ["values", "indices"])
@@ -399,6 +400,8 @@ class Tensor:
         return _wrap(_C.as_strided(self._t, list(shape), list(strides), self._t.offset if offset is None else offset))
 
     def __getitem__(self, key):
+        if _has_index_arrays(key):
+            return _advanced_getitem(self, key)
         shape, dtype, device = self.shape, self.dtype, self.device
 
         def backward(g):  # the gradient lands in the indexed part of a zero tensor of the input's shape
@@ -409,7 +412,13 @@ class Tensor:
 
     def __setitem__(self, key, value):
         _check_inplace(self, "setitem")
-        Tensor.copy_(_wrap(_index(self._t, key)), value)
+        Tensor.copy_(_wrap(_index(self._t, key, "setitem")), value)
+
+    def index_select(self, dim, index):
+        return index_select(self, dim, index)
+
+    def index_add(self, dim, index, source):
+        return index_add(self, dim, index, source)
 
     def split(self, split_size_or_sections, dim=0):
         return split(self, split_size_or_sections, dim)
@@ -775,21 +784,100 @@ def _as_tensor(x, like=None):
     raise TypeError(f"[tensor] expected a Tensor, number, list or NumPy array, got {type(x).__name__}")
 
 
-def _index(t, key):
+def _is_index_array(k):
+    """An advanced index: a list, an array or tensor of integers or bools (a 0-d integer one is an int)."""
+    if isinstance(k, Tensor):
+        return k.ndim > 0 or k.dtype == bool_
+    if isinstance(k, np.ndarray):
+        return k.ndim > 0 or k.dtype == np.bool_
+    return isinstance(k, list)
+
+
+def _has_index_arrays(key):
+    return any(_is_index_array(k) for k in (key if isinstance(key, tuple) else (key,)))
+
+
+def _advanced_getitem(x, key):
+    """x[key] with integer or bool arrays among the indices (NumPy's rules, for arrays that sit
+    side by side in the key): the basic part of the key as views, then the indexed dims merged
+    into one and gathered by the index_select kernel -- differentiable through both. The index
+    arrays are broadcast, checked and combined into one row number per result on the host."""
+    entries = []  # ("basic", k) or ("array", int64 ndarray), a k-d bool mask giving k arrays
+    masks = []    # (position of its first array, mask shape)
+    for k in (key if isinstance(key, tuple) else (key,)):
+        _reject_bool_scalar(k, "getitem")
+        if isinstance(k, numbers.Integral) or (isinstance(k, (Tensor, np.ndarray)) and k.ndim == 0):
+            k = np.asarray(int(k), np.int64)  # beside index arrays an int is one more (NumPy's rule)
+        if not isinstance(k, (Tensor, np.ndarray, list)):
+            entries.append(("basic", k))
+            continue
+        a = k.cpu().numpy() if isinstance(k, Tensor) else np.asarray(k)
+        if a.dtype == np.bool_:
+            masks.append((len(entries), a.shape))
+            entries += [("array", i.astype(np.int64)) for i in np.nonzero(a)]
+        elif a.dtype.kind in "iu" or a.size == 0:
+            entries.append(("array", a.astype(np.int64)))
+        else:
+            raise IndexError(f"[getitem] index arrays must hold integers or bools, got {a.dtype}")
+    consuming = sum(1 for kind, k in entries if kind == "array" or (k is not None and k is not Ellipsis))
+    if consuming > x.ndim:
+        raise IndexError(f"[getitem] too many indices for a tensor of dimension {x.ndim}: {consuming} given")
+    dims, dim = [], 0  # the dims of the basic result (arrays replaced by ':') that the arrays index
+    for kind, k in entries:
+        if kind == "array":
+            dims.append(dim)
+        dim += 1 if kind == "array" or k is None or isinstance(k, slice) else (
+            x.ndim - consuming if k is Ellipsis else 0)
+    t = x[tuple(slice(None) if kind == "array" else k for kind, k in entries)] if len(dims) < len(entries) else x
+    d = dims[0]
+    if dims != list(range(d, d + len(dims))):  # arrays apart: their dims go first (NumPy's rule)
+        t = t.permute(*dims, *(i for i in range(t.ndim) if i not in dims))
+        d = 0
+    arrays = [a for kind, a in entries if kind == "array"]
+    sizes = tuple(t.shape[d:d + len(arrays)])
+    firsts = [i for i, (kind, _) in enumerate(entries) if kind == "array"]
+    for first, shape in masks:
+        at = firsts.index(first)
+        got = sizes[at:at + len(shape)]
+        if tuple(shape) != got:
+            raise IndexError(f"[getitem] a bool mask of shape {tuple(shape)} does not match the indexed dims {got}")
+    try:
+        arrays = np.broadcast_arrays(*arrays) if len(arrays) > 1 else arrays
+    except ValueError:
+        raise IndexError("[getitem] index arrays of shapes " + ", ".join(str(a.shape) for a in arrays) +
+                         " cannot be broadcast together") from None
+    for i, (a, n) in enumerate(zip(arrays, sizes)):
+        lo, hi = (int(a.min()), int(a.max())) if a.size else (0, -1)
+        if lo < -n or hi >= n:
+            raise IndexError(f"[getitem] index {lo if lo < -n else hi} is out of bounds for dim {dims[i]} of size {n}")
+    rows = np.ravel_multi_index(tuple(a % max(n, 1) for a, n in zip(arrays, sizes)), sizes) if arrays[0].size \
+        else np.zeros(arrays[0].shape, np.int64)
+    merged = t.reshape(t.shape[:d] + (int(np.prod(sizes)),) + t.shape[d + len(sizes):])
+    out = index_select(merged, d, tensor(rows.reshape(-1).astype(np.int64), device=x.device))
+    return out.reshape(t.shape[:d] + rows.shape + t.shape[d + len(sizes):])
+
+
+def _reject_bool_scalar(k, op):
+    if isinstance(k, (bool, np.bool_)):
+        raise IndexError(f"[{op}] a bool scalar is not a supported index; index with a bool array")
+
+
+def _index(t, key, op="getitem"):
     """Basic indexing (ints, slices, None, ...) as a chain of views."""
     if not isinstance(key, tuple):
         key = (key,)
     consuming = 0
     for k in key:
-        if isinstance(k, (Tensor, np.ndarray, list)) or (isinstance(k, (bool, np.bool_))):
-            raise IndexError("[getitem] indexing with tensors, arrays, lists or bools (advanced indexing) is not "
-                             f"supported yet; got {type(k).__name__}")
+        _reject_bool_scalar(k, op)
+        if _is_index_array(k):  # getitem takes them elsewhere: only assignments arrive here with them
+            raise IndexError(f"[{op}] assignment through integer or bool arrays is not supported; use "
+                             f"where() or index_add(), got a {type(k).__name__} index")
         if k is not None and k is not Ellipsis:
             consuming += 1
     if sum(k is Ellipsis for k in key) > 1:
-        raise IndexError("[getitem] an index can only have a single ellipsis ('...')")
+        raise IndexError(f"[{op}] an index can only have a single ellipsis ('...')")
     if consuming > t.ndim:
-        raise IndexError(f"[getitem] too many indices for a tensor of dimension {t.ndim}: {consuming} given")
+        raise IndexError(f"[{op}] too many indices for a tensor of dimension {t.ndim}: {consuming} given")
     dim = 0
     for k in key:
         if k is None:
@@ -807,7 +895,7 @@ def _index(t, key):
             t = _C.select(t, dim, int(k))
             consuming -= 1
         else:
-            raise IndexError(f"[getitem] expected int, slice, None or ..., got {type(k).__name__}")
+            raise IndexError(f"[{op}] expected int, slice, None or ..., got {type(k).__name__}")
     return t
 
 
@@ -1130,6 +1218,36 @@ def stack(tensors, dim=0):
                              f"tensor {i} has {tuple(t.shape)}")
     d = _dim_index(int(dim), tensors[0].ndim + 1, "stack")
     return cat([t.unsqueeze(d) for t in tensors], d)
+
+
+def _index_arg(index, x, op):
+    """index as an integer tensor on x's device."""
+    if isinstance(index, Tensor):
+        return index
+    a = np.asarray(index)
+    if a.dtype.kind not in "iu" and a.size:
+        raise TypeError(f"[{op}] expected an integer index, got {a.dtype}")
+    return tensor(a.astype(np.int64), device=x.device)
+
+
+def index_select(x, dim, index):
+    """x's entries at the positions `index` (1-D, integers; negative count from the end) along
+    dim, repeats allowed: the row-gather kernel. Backward: index_add of g into zeros (repeated
+    rows accumulate)."""
+    idx = _index_arg(index, x, "index_select")
+    shape, dtype, device = list(x.shape), x.dtype, x.device
+    return _op("index_select", _C.index_select(x._t, int(dim), idx._t), (x,),
+               lambda g: _C.index_add(_C.full(shape, 0, dtype, device), int(dim), idx._t, g))
+
+
+def index_add(x, dim, index, source):
+    """A copy of x with source's rows added at the positions `index` along dim (source has x's
+    shape with dim of len(index)); repeated positions accumulate, as np.add.at. Backward: g for
+    x, g's rows at `index` for source."""
+    idx = _index_arg(index, x, "index_add")
+    source = _as_tensor(source, like=x)
+    return _op("index_add", _C.index_add(x._t, int(dim), idx._t, source._t), (x, source),
+               lambda g: (g, _C.index_select(g, int(dim), idx._t)))
 
 
 def split(x, split_size_or_sections, dim=0):
