@@ -116,7 +116,7 @@ def _read(path):
             raise ValueError("no 'meta' document")
         state = json.loads(meta)
     except FileNotFoundError:
-        raise
+        raise FileNotFoundError(f"[load_checkpoint] {path}: no such file") from None
     except Exception as e:  # noqa: BLE001  any failure to parse untrusted bytes means a bad file: zip, npy,
         # safetensors, JSON (even its recursion limit) each raise their own kinds of error
         raise ValueError(f"[load_checkpoint] {path} is not a readable dlcore checkpoint "

@@ -544,7 +544,7 @@ def adaptive_avg_pool2d(input, output_size):
     x = _as_tensor(input)
     shape = list(x.shape)
     return _op("adaptive_avg_pool2d",
-               _C.adaptive_avg_pool2d(x._t, _tuple(output_size, 2, "output_size", "adaptive_avg_pool2d", 1)), (x,),
+               _C.adaptive_avg_pool2d(x._t, _tuple(output_size, 2, "output_size", "adaptive_avg_pool2d")), (x,),
                lambda g: _C.adaptive_avg_pool2d_backward(g, shape))
 
 
