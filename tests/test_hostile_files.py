@@ -113,6 +113,23 @@ def test_idx_headers_claiming_any_size_are_checked_against_the_file(tmp_path, di
         assert out.shape == tuple(dims) and out.nbytes <= 16
 
 
+def test_idx_gzip_bomb_is_refused_before_decompressing(tmp_path):
+    # 64 MiB of zeros compress to about 64 KiB: a header claiming 2^30 bytes cannot be in there
+    header = struct.pack(">HBB", 0, 0x08, 1) + struct.pack(">I", 1 << 30)
+    path = tmp_path / "bomb.idx.gz"
+    with gzip.open(path, "wb") as f:
+        f.write(header)
+        f.write(bytes(64 << 20))
+    tracemalloc.start()
+    try:
+        with pytest.raises(IDXError, match=r"bomb\.idx\.gz.*more than a gzip file of this size can hold"):
+            read_idx(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 16 << 20
+
+
 # ---- the dataset cache ------------------------------------------------------------------------------
 
 def _dataset_dir(tmp_path, monkeypatch, images, labels):
