@@ -5,7 +5,10 @@ reshape, cat, ...) under the same roof. Each is one call of a kernel through the
 (dlcore._C) and, when an input requires a gradient, records its backward: the matching
 backward kernel (dlcore._C.<name>_backward(...); for convolution and pooling, whose backward
 takes the layer's geometry, also the functions *_backward* here)."""
+import math
 import numbers
+
+import numpy as np
 
 from . import _C
 from .autograd import needs_grad, record
@@ -56,7 +59,8 @@ def relu(input):
 
 
 def leaky_relu(input, negative_slope=0.01):
-    return _from_input("leaky_relu", input, _C.leaky_relu, _C.leaky_relu_backward, float(negative_slope))
+    return _from_input("leaky_relu", input, _C.leaky_relu, _C.leaky_relu_backward,
+                       _number(negative_slope, "negative_slope", "leaky_relu"))
 
 
 def prelu(input, weight):
@@ -66,7 +70,7 @@ def prelu(input, weight):
 
 
 def elu(input, alpha=1.0):
-    return _from_output("elu", input, _C.elu, _C.elu_backward, float(alpha))
+    return _from_output("elu", input, _C.elu, _C.elu_backward, _number(alpha, "alpha", "elu"))
 
 
 def selu(input):
@@ -83,7 +87,7 @@ def swish(input, beta=1.0):
     x = _as_tensor(input)
     if isinstance(beta, Tensor):
         return _with_param("swish", x, beta, _C.swish, _C.swish_backward)
-    return _from_input("swish", x, _C.silu, _C.silu_backward, float(beta))
+    return _from_input("swish", x, _C.silu, _C.silu_backward, _number(beta, "beta", "swish"))
 
 
 def softplus(input, beta=1.0, threshold=20.0):
@@ -125,12 +129,17 @@ _ACTIVATIONS = {"identity": lambda x: x, "relu": relu, "leaky_relu": leaky_relu,
                 "hardsigmoid": hardsigmoid, "heaviside": heaviside}
 
 
-def activation(input, name):
-    """The activation called `name` (the names linear() takes), with PyTorch's default parameters."""
+def _activation_fn(name, op):
+    """The activation function called name (None: the identity); layers check their activation with it."""
     fn = _ACTIVATIONS.get(name or "identity")
     if fn is None:
-        raise ValueError(f"[activation] unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}")
-    return fn(input)
+        raise ValueError(f"[{op}] unknown activation {name!r}; expected one of {sorted(_ACTIVATIONS)}")
+    return fn
+
+
+def activation(input, name):
+    """The activation called `name` (the names linear() takes), with PyTorch's default parameters."""
+    return _activation_fn(name, "activation")(input)
 
 
 # ---- softmax and losses on class scores ------------------------------------------
@@ -252,7 +261,7 @@ def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, reduction="me
     scores (C,) or (N, C), integer labels y and optional class weights w (C,); p = 2 is the squared hinge."""
     x = _as_tensor(input)
     t = _as_tensor(target, like=x)
-    args = (int(p), float(margin), reduction, _raw(_opt(weight, x)))
+    args = (int(p), _number(margin, "margin", "multi_margin_loss"), reduction, _raw(_opt(weight, x)))
     return _op("multi_margin_loss", _C.multi_margin_loss(x._t, t._t, *args), (x,),
                lambda g: _C.multi_margin_loss_backward(g, x._t, t._t, *args))
 
@@ -283,7 +292,7 @@ def cosine_proximity_loss(x1, x2, dim=1, eps=1e-8, reduction="mean"):
 
 def _penalty(name, weight, lam):
     w = _as_tensor(weight)
-    lam = float(lam)
+    lam = _number(lam, "lam", name, 0)
     bwd = getattr(_C, name + "_backward")
     return _op(name, getattr(_C, name)(w._t, lam), (w,), lambda g: _C.mul(bwd(w._t, lam), g))
 
@@ -361,22 +370,72 @@ def dropout2d(input, p=0.5, training=True, seed=None):
     return _dropout("dropout2d", input, p, training, seed)
 
 
-def _tuple(value, n, name, op):
-    """An int as n equal entries; a sequence of n ints as is."""
-    if isinstance(value, numbers.Integral):
-        return [int(value)] * n
+def _number(value, name, op, low=None, high=None, *, low_open=False, high_open=False, integer=False):
+    """value as a float (an int when integer), checked finite and within [low, high] (an open end
+    where asked) here, once, for every hyper-parameter of the layers, losses, optimizers and
+    schedules: a NaN learning rate or a negative size is refused when it is given, with the op,
+    the argument's name and the value in the message, instead of poisoning a run later."""
+    kind = "an int" if integer else "a number"
     try:
-        out = [int(v) for v in value]
-    except TypeError:
-        raise TypeError(f"[{op}] expected {name} as an int or {n} ints, got {value!r}") from None
-    if len(out) != n:
-        raise ValueError(f"[{op}] expected {name} as an int or {n} ints, got {value!r}")
+        if isinstance(value, (str, bytes)):
+            raise TypeError
+        number = float(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"[{op}] expected {name} as {kind}, got {value!r}") from None
+    if low is not None and high is not None:
+        wanted = f"in {'(' if low_open else '['}{low}, {high}{')' if high_open else ']'}"
+    elif low is not None:
+        wanted = f"{'>' if low_open else '>='} {low} and finite"
+    elif high is not None:
+        wanted = f"{'<' if high_open else '<='} {high} and finite"
+    else:
+        wanted = "finite"
+    inside = (math.isfinite(number) and (low is None or (number > low if low_open else number >= low))
+              and (high is None or (number < high if high_open else number <= high)))
+    if not inside:
+        raise ValueError(f"[{op}] expected {name} {wanted}, got {value!r}")
+    if integer:
+        if number != int(number):
+            raise TypeError(f"[{op}] expected {name} as {kind}, got {value!r}")
+        return int(value)
+    return number
+
+
+def _array_like(value, dtype, name, op):
+    """value (saved state: an array, a number or a tensor) as a NumPy array for a tensor of dtype:
+    float64 may fill float32 (as in PyTorch), but integers, strings or objects never fill floating
+    weights or the reverse -- a loaded state of the wrong kind is another state, not a conversion."""
+    if isinstance(value, Tensor):
+        value = value.detach().cpu().numpy()
+    array = np.asarray(value)
+    if array.dtype.kind != np.dtype(dtype.name).kind:
+        raise ValueError(f"[{op}] {name}: expected values of dtype {dtype.name}, got {array.dtype}")
+    return array
+
+
+def _tuple(value, n, name, op, low=None):
+    """An int as n equal entries; a sequence of n ints as is; each at least low (when given)."""
+    if isinstance(value, numbers.Integral):
+        out = [int(value)] * n
+    else:
+        try:
+            if isinstance(value, str):
+                raise TypeError
+            out = [int(v) for v in value]
+        except (TypeError, ValueError):
+            raise TypeError(f"[{op}] expected {name} as an int or {n} ints, got {value!r}") from None
+        if len(out) != n:
+            raise ValueError(f"[{op}] expected {name} as an int or {n} ints, got {value!r}")
+    if low is not None and min(out) < low:
+        raise ValueError(f"[{op}] expected {name} >= {low}, got {value!r}")
     return out
 
 
 def _conv_args(n, stride, padding, dilation, op):
-    pad = padding if isinstance(padding, str) else _tuple(padding, n, "padding", op)
-    return _tuple(stride, n, "stride", op), pad, _tuple(dilation, n, "dilation", op)
+    """The stride, padding and dilation of a convolution, checked (the layers call this when built);
+    a padding name is checked by the op."""
+    pad = padding if isinstance(padding, str) else _tuple(padding, n, "padding", op, 0)
+    return _tuple(stride, n, "stride", op, 1), pad, _tuple(dilation, n, "dilation", op, 1)
 
 
 # ---- convolution ---------------------------------------------------------------------------
@@ -452,8 +511,9 @@ def conv1d_backward_weight(grad_output, input, weight_shape, stride=1, padding=0
 # ---- pooling --------------------------------------------------------------------------------
 
 def _pool_args(kernel_size, stride, padding, op):
-    k = _tuple(kernel_size, 2, "kernel_size", op)
-    return k, (k if stride is None else _tuple(stride, 2, "stride", op)), _tuple(padding, 2, "padding", op)
+    """The kernel size, stride and padding of a pooling, checked (the layers call this when built)."""
+    k = _tuple(kernel_size, 2, "kernel_size", op, 1)
+    return k, (k if stride is None else _tuple(stride, 2, "stride", op, 1)), _tuple(padding, 2, "padding", op, 0)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
@@ -461,7 +521,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
     kernel_size. return_indices also returns each maximum's flat position in its H x W plane
     (int64), which max_pool2d_backward takes (and backward uses). NaN in a window is its maximum."""
     k, s, p = _pool_args(kernel_size, stride, padding, "max_pool2d")
-    dil = _tuple(dilation, 2, "dilation", "max_pool2d")
+    dil = _tuple(dilation, 2, "dilation", "max_pool2d", 1)
     x = _as_tensor(input)
     out, idx = _C.max_pool2d(x._t, k, s, p, dil, bool(ceil_mode))
     shape = list(x.shape)
@@ -493,7 +553,7 @@ def max_pool2d_backward(grad_output, indices, input_shape, kernel_size, stride=N
                         ceil_mode=False):
     k, s, p = _pool_args(kernel_size, stride, padding, "max_pool2d_backward")
     return _wrap(_C.max_pool2d_backward(grad_output._t, indices._t, list(input_shape), k, s, p,
-                                        _tuple(dilation, 2, "dilation", "max_pool2d_backward"), bool(ceil_mode)))
+                                        _tuple(dilation, 2, "dilation", "max_pool2d_backward", 1), bool(ceil_mode)))
 
 
 def avg_pool2d_backward(grad_output, input_shape, kernel_size, stride=None, padding=0, ceil_mode=False,

@@ -11,6 +11,7 @@ import time
 import numpy as np
 
 from .autograd import no_grad
+from .functional import _number
 from .tensor import Tensor, cat, tensor
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint",
@@ -22,8 +23,11 @@ __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
 def accuracy(output, target):
     """The fraction of rows whose highest score is the target class (or, for one-hot / soft
     targets, the target's highest class)."""
-    if target.ndim == output.ndim:
+    if target.ndim == output.ndim and target.shape == output.shape:
         target = target.argmax(-1)
+    if target.shape != output.shape[:-1]:
+        raise ValueError(f"[accuracy] expected targets of shape {tuple(output.shape[:-1])} (class indices) or "
+                         f"{tuple(output.shape)} (one-hot) for outputs {tuple(output.shape)}, got {tuple(target.shape)}")
     return (output.argmax(-1) == target).sum(), target.numel()
 
 
@@ -89,7 +93,9 @@ class EarlyStopping(Callback):
     restore_best_weights, the model ends with the weights of its best epoch."""
 
     def __init__(self, monitor="val_loss", patience=3, min_delta=0.0, mode="auto", restore_best_weights=False):
-        self.monitor, self.patience, self.min_delta = monitor, int(patience), float(min_delta)
+        self.monitor = monitor
+        self.patience = _number(patience, "patience", "EarlyStopping", 0, integer=True)
+        self.min_delta = _number(min_delta, "min_delta", "EarlyStopping", 0)
         self.mode, self.restore = _mode(monitor, mode), restore_best_weights
 
     def on_train_begin(self, trainer):
@@ -138,6 +144,9 @@ class LearningRateScheduler(Callback):
     value of `monitor`)."""
 
     def __init__(self, scheduler, monitor="val_loss"):
+        if not callable(getattr(scheduler, "step", None)):
+            raise TypeError(f"[LearningRateScheduler] expected a scheduler of dlcore.optim.lr_scheduler (with step()), "
+                            f"got {type(scheduler).__name__}")
         self.scheduler, self.monitor = scheduler, monitor
 
     def on_epoch_end(self, trainer, epoch, logs):
@@ -222,6 +231,8 @@ def fit(model, loss, optimizer, train_loader, epochs=1, val_loader=None, metrics
     training time in seconds."""
     loss_fn = _loss_fn(loss)
     metrics = [_metric(m) for m in metrics]
+    initial_epoch = _number(initial_epoch, "initial_epoch", "fit", 0, integer=True)
+    epochs = _number(epochs, "epochs (>= initial_epoch)", "fit", initial_epoch, integer=True)
     callbacks = list(callbacks)
     if scheduler is not None:
         callbacks.append(LearningRateScheduler(scheduler))
@@ -271,6 +282,7 @@ def evaluate(model, loss, loader, metrics=("accuracy",), _names=None):
 def predict(model, data, batch_size=256):
     """model's outputs, in eval mode, for a tensor / array (in batches of batch_size) or a loader
     (its first array), concatenated."""
+    batch_size = _number(batch_size, "batch_size", "predict", 1, integer=True)
     was_training = model.training
     model.eval()
     try:
@@ -289,13 +301,15 @@ def predict(model, data, batch_size=256):
 def plot_history(history, path, title=None):
     """Writes the loss and metric curves (training vs validation, one panel each) to a PNG with
     matplotlib; returns the path, or None when matplotlib is not installed."""
+    h = history.history if isinstance(history, History) else history
+    if not isinstance(h, dict):
+        raise TypeError(f"[plot_history] expected a History or a dict of per-epoch lists, got {type(history).__name__}")
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
         return None
-    h = history.history if isinstance(history, History) else history
     names = [k for k in h if not k.startswith("val_") and k not in ("lr", "seconds")]
     fig, axes = plt.subplots(1, len(names), figsize=(5 * len(names), 4), squeeze=False)
     for ax, name in zip(axes[0], names):

@@ -136,11 +136,18 @@ def _locate(name, filename, download_missing):
 
 def _idx_dataset(name, train, download, flatten):
     images_file, labels_file = _FILES["train" if train else "test"]
-    images = read_idx(_locate(name, images_file, download))
-    labels = read_idx(_locate(name, labels_file, download))
-    if images.ndim != 3 or labels.ndim != 1 or images.shape[0] != labels.shape[0]:
-        raise ValueError(f"[{name}] expected images (N, 28, 28) and labels (N,), got {images.shape} and "
-                         f"{labels.shape}")
+    images_path, labels_path = _locate(name, images_file, download), _locate(name, labels_file, download)
+    images, labels = read_idx(images_path), read_idx(labels_path)
+    # A file found on disk is trusted no more than a download: its content is checked here, so that
+    # a wrong or corrupted file is named now rather than met as odd shapes or labels in training.
+    if images.dtype != np.uint8 or images.ndim != 3 or labels.dtype != np.uint8 or labels.ndim != 1:
+        raise ValueError(f"[{name}] expected uint8 images (N, H, W) in {images_path} and uint8 labels (N,) in "
+                         f"{labels_path}, got {images.dtype} {images.shape} and {labels.dtype} {labels.shape}")
+    if images.shape[0] != labels.shape[0]:
+        raise ValueError(f"[{name}] {images_path} holds {images.shape[0]} images but {labels_path} holds "
+                         f"{labels.shape[0]} labels")
+    if labels.size and labels.max() >= 10:
+        raise ValueError(f"[{name}] {labels_path} holds label {labels.max()}; expected classes 0 to 9")
     return _as_dataset(images, labels, flatten)
 
 

@@ -15,6 +15,9 @@ __all__ = ["IDXError", "read_idx", "write_idx"]
 _TYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
 _CODES = {np.dtype(v).newbyteorder("="): k for k, v in _TYPES.items()}
 _MAX_BYTES = 1 << 34  # 16 GiB: far above any IDX dataset; a larger header is corrupt
+# Deflate expands at most 1032-fold, so a gzip'd file of n bytes holds at most 1032 n bytes of
+# data: a header claiming more is refused before reading, instead of decompressing a gzip bomb.
+_MAX_GZIP_RATIO = 1032
 
 
 class IDXError(ValueError):
@@ -41,13 +44,15 @@ def read_idx(path):
         gzipped = raw.read(2) == b"\x1f\x8b"
         raw.seek(0)
         stream = gzip.GzipFile(fileobj=raw) if gzipped else raw
+        room = os.fstat(raw.fileno()).st_size * _MAX_GZIP_RATIO if gzipped else None
         try:
-            return _parse(stream, path)
+            return _parse(stream, path, room)
         except (OSError, EOFError) as e:  # gzip.BadGzipFile is an OSError
             raise IDXError(f"[read_idx] {path}: corrupt gzip data ({e})") from None
 
 
-def _parse(stream, path):
+def _parse(stream, path, room):
+    """The array of an IDX stream; room: the most data bytes the file can hold (None: unknown)."""
     magic = _read(stream, 4)
     if len(magic) < 4:
         raise IDXError(f"[read_idx] {path}: {len(magic)} bytes, too short for the 4-byte IDX magic")
@@ -67,6 +72,9 @@ def _parse(stream, path):
         expected *= s
         if expected > _MAX_BYTES:
             raise IDXError(f"[read_idx] {path}: the header's shape {shape} would need more than {_MAX_BYTES} bytes")
+    if room is not None and expected > room:
+        raise IDXError(f"[read_idx] {path}: the header's shape {shape} of {dtype.name} needs {expected} bytes of data, "
+                       f"more than a gzip file of this size can hold ({room})")
     data = _read(stream, expected)
     if len(data) != expected or stream.read(1):
         size = f"{len(data)}" if len(data) != expected else "more than that"

@@ -11,6 +11,7 @@ import threading
 
 import numpy as np
 
+from ..functional import _number
 from ..tensor import Tensor, from_numpy
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "train_val_split"]
@@ -41,10 +42,11 @@ class TensorDataset(Dataset):
         if not arrays:
             raise ValueError("[TensorDataset] expected at least one array")
         self.arrays = tuple(_as_array(a) for a in arrays)
-        n = len(self.arrays[0])
+        n = len(self.arrays[0]) if self.arrays[0].ndim else None
         for i, a in enumerate(self.arrays):
             if a.ndim == 0 or len(a) != n:
-                raise ValueError(f"[TensorDataset] array {i} has shape {a.shape}; expected {n} rows like array 0")
+                expected = f"{n} rows like array 0" if n is not None else "an array of rows (at least 1 dim)"
+                raise ValueError(f"[TensorDataset] array {i} has shape {a.shape}; expected {expected}")
 
     def __len__(self):
         return len(self.arrays[0])
@@ -55,7 +57,12 @@ class TensorDataset(Dataset):
 
 class Subset(Dataset):
     def __init__(self, dataset, indices):
-        self.dataset, self.indices = dataset, np.asarray(indices, np.int64)
+        self.dataset, self.indices = dataset, np.asarray(indices, np.int64).reshape(-1)
+        n = len(dataset)
+        bad = self.indices[(self.indices < -n) | (self.indices >= n)]
+        if bad.size:
+            raise IndexError(f"[Subset] index {bad[0]} is out of range for a dataset of {n} samples "
+                             f"(expected -{n} <= index < {n})")
 
     def __len__(self):
         return len(self.indices)
@@ -89,8 +96,7 @@ def random_split(dataset, lengths, seed=0):
 
 def train_val_split(dataset, val_fraction=0.1, seed=0):
     """(train, validation) parts, the validation part val_fraction of the samples."""
-    if not 0 <= val_fraction < 1:
-        raise ValueError(f"[train_val_split] expected val_fraction in [0, 1), got {val_fraction}")
+    val_fraction = _number(val_fraction, "val_fraction", "train_val_split", 0, 1, high_open=True)
     n = len(dataset)
     n_val = int(round(n * val_fraction))
     return tuple(random_split(dataset, [n - n_val, n_val], seed))
@@ -98,7 +104,17 @@ def train_val_split(dataset, val_fraction=0.1, seed=0):
 
 def default_collate(samples):
     """A batch from a list of samples: each field stacked into one array."""
-    return tuple(np.stack([np.asarray(s[k]) for s in samples]) for k in range(len(samples[0])))
+    if not samples:
+        raise ValueError("[default_collate] expected a non-empty list of samples, got an empty one")
+    fields = []
+    for k in range(len(samples[0])):
+        values = [np.asarray(s[k]) for s in samples]
+        shapes = {v.shape for v in values}
+        if len(shapes) > 1:
+            raise ValueError(f"[default_collate] expected field {k} of one shape in every sample, got shapes "
+                             f"{sorted(shapes)}")
+        fields.append(np.stack(values))
+    return tuple(fields)
 
 
 class DataLoader:
@@ -111,11 +127,14 @@ class DataLoader:
 
     def __init__(self, dataset, batch_size=1, shuffle=False, seed=None, drop_last=False, collate_fn=None,
                  transform=None, device=None, prefetch=0):
-        if int(batch_size) <= 0:
-            raise ValueError(f"[DataLoader] expected batch_size >= 1, got {batch_size}")
-        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, int(batch_size), shuffle, drop_last
+        batch_size = _number(batch_size, "batch_size", "DataLoader", 1, integer=True)
+        prefetch = _number(prefetch, "prefetch", "DataLoader", 0, integer=True)
+        if not (hasattr(dataset, "__len__") and hasattr(dataset, "__getitem__")):
+            raise TypeError(f"[DataLoader] expected a dataset (with __len__ and __getitem__), got "
+                            f"{type(dataset).__name__}")
+        self.dataset, self.batch_size, self.shuffle, self.drop_last = dataset, batch_size, shuffle, drop_last
         self.seed = int(np.random.SeedSequence().entropy % (1 << 63)) if seed is None else int(seed)
-        self.collate_fn, self.transform, self.device, self.prefetch = collate_fn, transform, device, int(prefetch)
+        self.collate_fn, self.transform, self.device, self.prefetch = collate_fn, transform, device, prefetch
         self.epoch = 0
 
     def __len__(self):

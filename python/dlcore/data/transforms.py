@@ -4,6 +4,8 @@ batch at once with vectorised NumPy: each transform is fn(x, rng) -> x for a bat
 DataLoader calls it per batch with its per-epoch generator."""
 import numpy as np
 
+from ..functional import _number
+
 __all__ = ["Compose", "Normalize", "RandomShift", "RandomRotation", "RandomHorizontalFlip", "RandomCrop"]
 
 
@@ -27,7 +29,11 @@ class Normalize:
     statistics fitted on the training set: Normalize.fit(train_x)."""
 
     def __init__(self, mean, std, eps=1e-7):
-        self.mean, self.std = np.asarray(mean, np.float32), np.maximum(np.asarray(std, np.float32), eps)
+        eps = _number(eps, "eps", "Normalize", 0, low_open=True)
+        mean, std = np.asarray(mean, np.float32), np.asarray(std, np.float32)
+        if not (np.isfinite(mean).all() and np.isfinite(std).all() and (std >= 0).all()):
+            raise ValueError(f"[Normalize] expected a finite mean and a finite std >= 0, got mean {mean} and std {std}")
+        self.mean, self.std = mean, np.maximum(std, eps)
 
     @classmethod
     def fit(cls, x, per_channel=False):
@@ -44,7 +50,7 @@ class RandomShift:
     """Translates each image by up to max_shift pixels in each direction (zeros fill the gap)."""
 
     def __init__(self, max_shift=2):
-        self.max_shift = int(max_shift)
+        self.max_shift = _number(max_shift, "max_shift", "RandomShift", 0, integer=True)
 
     def __call__(self, x, rng):
         _check_images(x, "RandomShift")
@@ -62,7 +68,7 @@ class RandomRotation:
     sampling, zeros outside)."""
 
     def __init__(self, degrees=10.0):
-        self.degrees = float(degrees)
+        self.degrees = _number(degrees, "degrees", "RandomRotation", 0)
 
     def __call__(self, x, rng):
         _check_images(x, "RandomRotation")
@@ -89,7 +95,7 @@ class RandomRotation:
 
 class RandomHorizontalFlip:
     def __init__(self, p=0.5):
-        self.p = float(p)
+        self.p = _number(p, "p", "RandomHorizontalFlip", 0, 1)
 
     def __call__(self, x, rng):
         _check_images(x, "RandomHorizontalFlip")
@@ -103,8 +109,9 @@ class RandomCrop:
     """A random size x size window of each image zero-padded by `padding` on every side."""
 
     def __init__(self, size, padding=0):
-        self.size = (int(size), int(size)) if np.isscalar(size) else tuple(int(s) for s in size)
-        self.padding = int(padding)
+        sizes = (size, size) if np.isscalar(size) else tuple(size)
+        self.size = tuple(_number(s, "size", "RandomCrop", 1, integer=True) for s in sizes)
+        self.padding = _number(padding, "padding", "RandomCrop", 0, integer=True)
 
     def __call__(self, x, rng):
         _check_images(x, "RandomCrop")

@@ -10,7 +10,8 @@ import math
 import numpy as np
 
 from ..autograd import no_grad
-from ..tensor import rand, randn, tensor
+from ..functional import _number
+from ..tensor import Tensor, rand, randn, tensor
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "constant_", "zeros_", "ones_", "xavier_uniform_",
            "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_", "sparse_"]
@@ -25,7 +26,7 @@ def calculate_gain(nonlinearity, param=None):
     if nonlinearity == "relu":
         return math.sqrt(2.0)
     if nonlinearity == "leaky_relu":
-        slope = 0.01 if param is None else float(param)
+        slope = 0.01 if param is None else _number(param, "param", "calculate_gain")
         return math.sqrt(2.0 / (1 + slope ** 2))
     if nonlinearity == "selu":
         return 3.0 / 4
@@ -33,11 +34,17 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _fans(t, op):
-    if t.ndim < 2:
+    if _weight(t, op).ndim < 2:
         raise ValueError(f"[{op}] needs a weight of at least 2 dims (out, in, ...) to know its fans, got shape "
                          f"{tuple(t.shape)}")
     receptive = int(np.prod(t.shape[2:])) if t.ndim > 2 else 1
     return t.shape[1] * receptive, t.shape[0] * receptive
+
+
+def _weight(t, op):
+    if not isinstance(t, Tensor):
+        raise TypeError(f"[{op}] expected a dlcore tensor to fill, got {type(t).__name__}")
+    return t
 
 
 def _fill(t, values):
@@ -47,38 +54,43 @@ def _fill(t, values):
 
 
 def uniform_(t, a=0.0, b=1.0):
+    _weight(t, "uniform_")
+    a = _number(a, "a", "uniform_")
+    b = _number(b, "b", "uniform_", a)
     return _fill(t, rand(t.shape, dtype=t.dtype, device=t.device) * (b - a) + a)
 
 
 def normal_(t, mean=0.0, std=1.0):
+    _weight(t, "normal_")
+    mean, std = _number(mean, "mean", "normal_"), _number(std, "std", "normal_", 0)
     return _fill(t, randn(t.shape, dtype=t.dtype, device=t.device) * std + mean)
 
 
 def constant_(t, value):
     with no_grad():
-        t.fill_(value)
+        _weight(t, "constant_").fill_(value)
     return t
 
 
 def zeros_(t):
-    return constant_(t, 0.0)
+    return constant_(_weight(t, "zeros_"), 0.0)
 
 
 def ones_(t):
-    return constant_(t, 1.0)
+    return constant_(_weight(t, "ones_"), 1.0)
 
 
 def xavier_uniform_(t, gain=1.0):
     """Glorot: U(-a, a) with a = gain * sqrt(6 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(t, "xavier_uniform_")
-    a = gain * math.sqrt(6.0 / (fan_in + fan_out))
+    a = _number(gain, "gain", "xavier_uniform_", 0) * math.sqrt(6.0 / (fan_in + fan_out))
     return uniform_(t, -a, a)
 
 
 def xavier_normal_(t, gain=1.0):
     """Glorot: N(0, std^2) with std = gain * sqrt(2 / (fan_in + fan_out))."""
     fan_in, fan_out = _fans(t, "xavier_normal_")
-    return normal_(t, 0.0, gain * math.sqrt(2.0 / (fan_in + fan_out)))
+    return normal_(t, 0.0, _number(gain, "gain", "xavier_normal_", 0) * math.sqrt(2.0 / (fan_in + fan_out)))
 
 
 def _kaiming_std(t, a, mode, nonlinearity, op):
@@ -103,7 +115,8 @@ def orthogonal_(t, gain=1.0):
     """A (semi-)orthogonal matrix (rows x the rest flattened) times gain: the Q of the QR
     factorisation of a Gaussian matrix, its column signs fixed by R's diagonal so that the
     distribution is uniform (Saxe et al.). The QR runs once, in NumPy, on the CPU."""
-    if t.ndim < 2:
+    gain = _number(gain, "gain", "orthogonal_", 0)
+    if _weight(t, "orthogonal_").ndim < 2:
         raise ValueError(f"[orthogonal_] needs at least 2 dims, got shape {tuple(t.shape)}")
     rows, cols = t.shape[0], t.numel() // t.shape[0]
     g = randn(rows, cols, dtype="float64").numpy()
@@ -120,7 +133,8 @@ def sparse_(t, sparsity=None, std=0.01, nonzeros=None):
     """Sparse initialisation of a weight (out, in) (Martens 2010): each unit (row) keeps `nonzeros`
     incoming weights drawn from N(0, std^2), or a fraction 1 - sparsity of them; the rest are 0.
     Which ones is drawn from dlcore's generator."""
-    if t.ndim != 2:
+    std = _number(std, "std", "sparse_", 0)
+    if _weight(t, "sparse_").ndim != 2:
         raise ValueError(f"[sparse_] expected a 2-d weight (out, in), got shape {tuple(t.shape)}")
     rows, cols = t.shape
     if nonzeros is None:

@@ -32,7 +32,11 @@ class Linear(Module):
 
     def __init__(self, in_features, out_features, bias=True, activation=None, dtype="float32", device=None):
         super().__init__()
-        self.in_features, self.out_features, self.activation = int(in_features), int(out_features), activation
+        name = type(self).__name__
+        F._activation_fn(activation, name)
+        self.in_features = F._number(in_features, "in_features", name, 1, integer=True)
+        self.out_features = F._number(out_features, "out_features", name, 1, integer=True)
+        self.activation = activation
         self.weight = Parameter(empty(self.out_features, self.in_features, dtype=dtype, device=device))
         self.bias = Parameter(empty(self.out_features, dtype=dtype, device=device)) if bias else None
         self.reset_parameters()
@@ -72,12 +76,16 @@ class _ConvNd(Module):
                  dtype="float32", device=None):
         super().__init__()
         name = type(self).__name__
+        in_channels = F._number(in_channels, "in_channels", name, 1, integer=True)
+        out_channels = F._number(out_channels, "out_channels", name, 1, integer=True)
+        groups = F._number(groups, "groups", name, 1, integer=True)
         if in_channels % groups or out_channels % groups:
             raise ValueError(f"[{name}] in_channels ({in_channels}) and out_channels ({out_channels}) must be "
                              f"divisible by groups ({groups})")
-        k = [int(kernel_size)] * self.n if isinstance(kernel_size, numbers.Integral) else [int(v) for v in kernel_size]
-        self.in_channels, self.out_channels, self.kernel_size = int(in_channels), int(out_channels), tuple(k)
-        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, int(groups)
+        k = F._tuple(kernel_size, self.n, "kernel_size", name, 1)
+        F._conv_args(self.n, stride, padding, dilation, name)
+        self.in_channels, self.out_channels, self.kernel_size = in_channels, out_channels, tuple(k)
+        self.stride, self.padding, self.dilation, self.groups = stride, padding, dilation, groups
         self.weight = Parameter(empty(self.out_channels, self.in_channels // self.groups, *k, dtype=dtype,
                                       device=device))
         self.bias = Parameter(empty(self.out_channels, dtype=dtype, device=device)) if bias else None
@@ -112,6 +120,8 @@ class Conv1d(_ConvNd):
 class MaxPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__()
+        F._pool_args(kernel_size, stride, padding, "MaxPool2d")
+        F._tuple(dilation, 2, "dilation", "MaxPool2d", 1)
         self.kernel_size, self.stride, self.padding, self.dilation = kernel_size, stride, padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
@@ -126,6 +136,7 @@ class MaxPool2d(Module):
 class AvgPool2d(Module):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__()
+        F._pool_args(kernel_size, stride, padding, "AvgPool2d")
         self.kernel_size, self.stride, self.padding = kernel_size, stride, padding
         self.ceil_mode, self.count_include_pad = ceil_mode, count_include_pad
 
@@ -141,6 +152,7 @@ class AdaptiveAvgPool2d(Module):
 
     def __init__(self, output_size):
         super().__init__()
+        F._tuple(output_size, 2, "output_size", "AdaptiveAvgPool2d", 1)
         self.output_size = output_size
 
     def forward(self, x):
@@ -155,9 +167,7 @@ class Dropout(Module):
 
     def __init__(self, p=0.5):
         super().__init__()
-        if not 0 <= p <= 1:
-            raise ValueError(f"[{type(self).__name__}] expected p in [0, 1], got {p}")
-        self.p = float(p)
+        self.p = F._number(p, "p", type(self).__name__, 0, 1)
 
     def forward(self, x):
         return F.dropout(x, self.p, self.training)
@@ -179,7 +189,9 @@ class _BatchNorm(Module):
     def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=True, track_running_stats=True,
                  dtype="float32", device=None):
         super().__init__()
-        self.num_features, self.eps, self.momentum = int(num_features), float(eps), float(momentum)
+        name = type(self).__name__
+        self.num_features = F._number(num_features, "num_features", name, 1, integer=True)
+        self.eps, self.momentum = F._number(eps, "eps", name, 0), F._number(momentum, "momentum", name, 0, 1)
         self.affine, self.track_running_stats = affine, track_running_stats
         n = self.num_features
         self.weight = Parameter(ones(n, dtype=dtype, device=device)) if affine else None
@@ -217,8 +229,9 @@ class BatchNorm2d(_BatchNorm):
 class LayerNorm(Module):
     def __init__(self, normalized_shape, eps=1e-5, elementwise_affine=True, dtype="float32", device=None):
         super().__init__()
-        shape = (int(normalized_shape),) if isinstance(normalized_shape, numbers.Integral) else tuple(normalized_shape)
-        self.normalized_shape, self.eps = shape, float(eps)
+        dims = [normalized_shape] if isinstance(normalized_shape, numbers.Integral) else list(normalized_shape)
+        shape = tuple(F._number(d, "normalized_shape", "LayerNorm", 1, integer=True) for d in dims)
+        self.normalized_shape, self.eps = shape, F._number(eps, "eps", "LayerNorm", 0)
         self.weight = Parameter(ones(shape, dtype=dtype, device=device)) if elementwise_affine else None
         self.bias = Parameter(zeros(shape, dtype=dtype, device=device)) if elementwise_affine else None
 
@@ -279,7 +292,8 @@ class PReLU(Module):
 
     def __init__(self, num_parameters=1, init=0.25, dtype="float32", device=None):
         super().__init__()
-        self.weight = Parameter(ones(int(num_parameters), dtype=dtype, device=device) * init)
+        n = F._number(num_parameters, "num_parameters", "PReLU", 1, integer=True)
+        self.weight = Parameter(ones(n, dtype=dtype, device=device) * F._number(init, "init", "PReLU"))
 
     def forward(self, x):
         return F.prelu(x, self.weight)
@@ -293,10 +307,12 @@ class Swish(Module):
 
     def __init__(self, beta=1.0, learnable=False, num_parameters=1, dtype="float32", device=None):
         super().__init__()
+        beta = F._number(beta, "beta", "Swish")
         if learnable:
-            self.beta = Parameter(ones(int(num_parameters), dtype=dtype, device=device) * beta)
+            n = F._number(num_parameters, "num_parameters", "Swish", 1, integer=True)
+            self.beta = Parameter(ones(n, dtype=dtype, device=device) * beta)
         else:
-            self.beta_value = float(beta)
+            self.beta_value = beta
 
     def forward(self, x):
         return F.swish(x, self.beta if "beta" in self._parameters else self.beta_value)
@@ -310,6 +326,9 @@ class Residual(Module):
 
     def __init__(self, body, shortcut=None, activation=None):
         super().__init__()
+        for role, m in (("body", body), ("shortcut", shortcut), ("activation", activation)):
+            if m is not None and not isinstance(m, Module):
+                raise TypeError(f"[Residual] expected the {role} as a Module, got {type(m).__name__}")
         self.body = body
         self.shortcut = shortcut if shortcut is not None else Identity()
         self.activation = activation if activation is not None else Identity()
@@ -328,7 +347,8 @@ class Maxout(Module):
 
     def __init__(self, in_features, out_features, pieces=2, dtype="float32", device=None):
         super().__init__()
-        self.out_features, self.pieces = int(out_features), int(pieces)
+        self.out_features = F._number(out_features, "out_features", "Maxout", 1, integer=True)
+        self.pieces = F._number(pieces, "pieces", "Maxout", 1, integer=True)
         self.linear = Linear(in_features, self.out_features * self.pieces, dtype=dtype, device=device)
 
     def forward(self, x):

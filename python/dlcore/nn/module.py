@@ -3,9 +3,8 @@ holds, train or eval mode, device, saving and loading), the containers Sequentia
 and ModuleDict, and summary(), the Keras-style layer table."""
 from collections import OrderedDict
 
-import numpy as np
-
 from ..autograd import no_grad
+from ..functional import _array_like
 from ..tensor import Tensor, tensor, zeros
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict"]
@@ -259,7 +258,7 @@ class Module:
                 if shape != tuple(t.shape):
                     raise ValueError(f"[load_state_dict] {k}: expected shape {tuple(t.shape)}, got {shape}")
                 if not isinstance(v, Tensor):
-                    v = tensor(np.asarray(v), dtype=t.dtype)
+                    v = tensor(_array_like(v, t.dtype, k, "load_state_dict"), dtype=t.dtype)
                 t.copy_(v.to(device=t.device, dtype=t.dtype))
         return missing, unexpected
 

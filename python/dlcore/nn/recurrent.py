@@ -28,8 +28,11 @@ class _Recurrent(Module):
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, dtype="float32", device=None):
         super().__init__()
-        self.input_size, self.hidden_size, self.num_layers = int(input_size), int(hidden_size), int(num_layers)
-        self.bias, self.batch_first, self.dropout = bias, batch_first, float(dropout)
+        name = type(self).__name__
+        self.input_size = F._number(input_size, "input_size", name, 1, integer=True)
+        self.hidden_size = F._number(hidden_size, "hidden_size", name, 1, integer=True)
+        self.num_layers = F._number(num_layers, "num_layers", name, 1, integer=True)
+        self.bias, self.batch_first, self.dropout = bias, batch_first, F._number(dropout, "dropout", name, 0, 1)
         self.directions = 2 if bidirectional else 1
         G, H = self.gates * self.hidden_size, self.hidden_size
         for layer in range(self.num_layers):

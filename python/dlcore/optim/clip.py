@@ -12,15 +12,18 @@ import math
 
 from .. import _C
 from ..autograd import no_grad
-from ..tensor import _wrap
+from ..functional import _number
+from ..tensor import Tensor, _wrap
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "MaxNorm", "UnitNorm", "NonNeg"]
 
 
-def _grads_by_device(parameters):
-    params = [parameters] if hasattr(parameters, "grad") else list(parameters)
+def _grads_by_device(parameters, op):
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
     groups = {}
     for p in params:
+        if not isinstance(p, Tensor):
+            raise TypeError(f"[{op}] expected parameters as dlcore tensors, got a {type(p).__name__}")
         if p.grad is not None:
             groups.setdefault((str(p.device), p.dtype.name), []).append(p.grad._t)
     return groups
@@ -29,10 +32,11 @@ def _grads_by_device(parameters):
 def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
     """Rescales the gradients so that their global norm is at most max_norm; returns that norm
     (before clipping) as a 0-d tensor."""
-    max_norm, norm_type = float(max_norm), float(norm_type)
-    if not max_norm >= 0 or not (norm_type > 0):
-        raise ValueError(f"[clip_grad_norm_] expected max_norm >= 0 and norm_type > 0, got {max_norm}, {norm_type}")
-    groups = list(_grads_by_device(parameters).values())
+    max_norm = _number(max_norm, "max_norm", "clip_grad_norm_", 0)
+    norm_type = float(norm_type)
+    if not norm_type > 0:  # inf is the max norm
+        raise ValueError(f"[clip_grad_norm_] expected norm_type > 0 (inf for the max norm), got {norm_type}")
+    groups = list(_grads_by_device(parameters, "clip_grad_norm_").values())
     if not groups:
         return _wrap(_C.full([], 0.0, _C.dtype_from_name("float32"), _C.Device("cpu")))
     with no_grad():
@@ -49,10 +53,8 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0):
 
 def clip_grad_value_(parameters, clip_value):
     """Clamps every gradient entry to [-clip_value, clip_value]."""
-    clip_value = float(clip_value)
-    if not clip_value >= 0:
-        raise ValueError(f"[clip_grad_value_] expected clip_value >= 0, got {clip_value}")
-    for grads in _grads_by_device(parameters).values():
+    clip_value = _number(clip_value, "clip_value", "clip_grad_value_", 0)
+    for grads in _grads_by_device(parameters, "clip_grad_value_").values():
         _C.clip_value_(grads, clip_value)
 
 
@@ -63,7 +65,8 @@ def _unit_norms(w):
 
 class MaxNorm:
     def __init__(self, max_value=2.0, eps=1e-7):
-        self.max_value, self.eps = float(max_value), float(eps)
+        self.max_value = _number(max_value, "max_value", "MaxNorm", 0)
+        self.eps = _number(eps, "eps", "MaxNorm", 0)
 
     def __call__(self, w):
         with no_grad():
@@ -73,7 +76,7 @@ class MaxNorm:
 
 class UnitNorm:
     def __init__(self, eps=1e-7):
-        self.eps = float(eps)
+        self.eps = _number(eps, "eps", "UnitNorm", 0)
 
     def __call__(self, w):
         with no_grad():

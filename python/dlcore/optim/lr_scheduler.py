@@ -7,13 +7,31 @@ The course notes' schedule is LinearDecay: tau_k = (1 - a) tau_0 + a tau_kmax wi
 left unchanged after kmax."""
 import math
 
+from ..functional import _number
+
 __all__ = ["LRScheduler", "LinearDecay", "LinearWarmup", "StepLR", "MultiStepLR", "ExponentialLR",
            "CosineAnnealingLR", "ChainedScheduler", "SequentialLR", "ReduceLROnPlateau"]
 
 
+def _optimizer(optimizer, op):
+    if not hasattr(optimizer, "param_groups"):
+        raise TypeError(f"[{op}] expected an optimizer (with param_groups), got {type(optimizer).__name__}")
+    return optimizer
+
+
+def _schedulers(schedulers, op):
+    """The schedules a composite runs: at least one, all of one optimizer."""
+    schedulers = list(schedulers)
+    if not schedulers:
+        raise ValueError(f"[{op}] expected at least one scheduler, got none")
+    if any(s.optimizer is not schedulers[0].optimizer for s in schedulers):
+        raise ValueError(f"[{op}] expected schedulers of one optimizer, got schedulers of several")
+    return schedulers
+
+
 class LRScheduler:
     def __init__(self, optimizer, last_epoch=-1):
-        self.optimizer = optimizer
+        self.optimizer = _optimizer(optimizer, type(self).__name__)
         for g in optimizer.param_groups:
             g.setdefault("initial_lr", g["lr"])
         self.base_lrs = [g["initial_lr"] for g in optimizer.param_groups]
@@ -44,9 +62,9 @@ class LinearDecay(LRScheduler):
     """From base_lr down to end_lr (or base_lr * end_factor) linearly over total_steps, then flat."""
 
     def __init__(self, optimizer, total_steps, end_lr=None, end_factor=0.01, last_epoch=-1):
-        if total_steps <= 0:
-            raise ValueError(f"[LinearDecay] expected total_steps > 0, got {total_steps}")
-        self.total_steps, self.end_lr, self.end_factor = int(total_steps), end_lr, float(end_factor)
+        self.total_steps = _number(total_steps, "total_steps", "LinearDecay", 1, integer=True)
+        self.end_lr = None if end_lr is None else _number(end_lr, "end_lr", "LinearDecay", 0)
+        self.end_factor = _number(end_factor, "end_factor", "LinearDecay", 0)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -59,7 +77,9 @@ class LinearWarmup(LRScheduler):
     """From base_lr * start_factor up to base_lr linearly over warmup_steps, then flat."""
 
     def __init__(self, optimizer, warmup_steps, start_factor=0.0, last_epoch=-1):
-        self.warmup_steps, self.start_factor = max(int(warmup_steps), 1), float(start_factor)
+        # no warmup (0 steps) is one step at full rate: the formula needs a nonzero divisor
+        self.warmup_steps = max(_number(warmup_steps, "warmup_steps", "LinearWarmup", 0, integer=True), 1)
+        self.start_factor = _number(start_factor, "start_factor", "LinearWarmup", 0, 1)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -71,7 +91,8 @@ class StepLR(LRScheduler):
     """base_lr * gamma ** (t // step_size)."""
 
     def __init__(self, optimizer, step_size, gamma=0.1, last_epoch=-1):
-        self.step_size, self.gamma = int(step_size), float(gamma)
+        self.step_size = _number(step_size, "step_size", "StepLR", 1, integer=True)
+        self.gamma = _number(gamma, "gamma", "StepLR", 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -82,7 +103,8 @@ class MultiStepLR(LRScheduler):
     """base_lr * gamma ** (the number of milestones <= t)."""
 
     def __init__(self, optimizer, milestones, gamma=0.1, last_epoch=-1):
-        self.milestones, self.gamma = sorted(int(m) for m in milestones), float(gamma)
+        self.milestones = sorted(_number(m, "milestones", "MultiStepLR", 0, integer=True) for m in milestones)
+        self.gamma = _number(gamma, "gamma", "MultiStepLR", 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -91,7 +113,7 @@ class MultiStepLR(LRScheduler):
 
 class ExponentialLR(LRScheduler):
     def __init__(self, optimizer, gamma, last_epoch=-1):
-        self.gamma = float(gamma)
+        self.gamma = _number(gamma, "gamma", "ExponentialLR", 0, low_open=True)
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -103,9 +125,10 @@ class CosineAnnealingLR(LRScheduler):
     at T_max; flat after."""
 
     def __init__(self, optimizer, T_max, eta_min=0.0, warmup_steps=0, last_epoch=-1):
-        if T_max <= warmup_steps:
-            raise ValueError(f"[CosineAnnealingLR] expected T_max > warmup_steps, got {T_max} and {warmup_steps}")
-        self.T_max, self.eta_min, self.warmup_steps = int(T_max), float(eta_min), int(warmup_steps)
+        warmup_steps = _number(warmup_steps, "warmup_steps", "CosineAnnealingLR", 0, integer=True)
+        self.T_max = _number(T_max, "T_max (> warmup_steps)", "CosineAnnealingLR", warmup_steps, low_open=True,
+                             integer=True)
+        self.eta_min, self.warmup_steps = _number(eta_min, "eta_min", "CosineAnnealingLR", 0), warmup_steps
         super().__init__(optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -119,7 +142,7 @@ class ChainedScheduler(LRScheduler):
     """Several schedules at once: lr = base_lr * the product of their factors lr / base_lr."""
 
     def __init__(self, schedulers, last_epoch=-1):
-        self.schedulers = list(schedulers)
+        self.schedulers = _schedulers(schedulers, "ChainedScheduler")
         super().__init__(self.schedulers[0].optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -133,9 +156,11 @@ class SequentialLR(LRScheduler):
     """schedulers[i] from milestones[i - 1] on, each counting its steps from its own start."""
 
     def __init__(self, schedulers, milestones, last_epoch=-1):
-        if len(milestones) != len(schedulers) - 1:
-            raise ValueError(f"[SequentialLR] expected {len(schedulers) - 1} milestones, got {len(milestones)}")
-        self.schedulers, self.milestones = list(schedulers), [int(m) for m in milestones]
+        self.schedulers = _schedulers(schedulers, "SequentialLR")
+        self.milestones = [_number(m, "milestones", "SequentialLR", 1, integer=True) for m in milestones]
+        if len(self.milestones) != len(self.schedulers) - 1 or self.milestones != sorted(set(self.milestones)):
+            raise ValueError(f"[SequentialLR] expected {len(self.schedulers) - 1} increasing milestones (one per switch "
+                             f"to the next scheduler), got {list(milestones)}")
         super().__init__(self.schedulers[0].optimizer, last_epoch)
 
     def lr_at(self, base_lr, t):
@@ -151,11 +176,15 @@ class ReduceLROnPlateau:
     than threshold (relative) for patience steps; then waits cooldown steps; never below min_lr."""
 
     def __init__(self, optimizer, mode="min", factor=0.1, patience=10, threshold=1e-4, cooldown=0, min_lr=0.0):
-        if mode not in ("min", "max") or not 0 < factor < 1:
-            raise ValueError(f"[ReduceLROnPlateau] expected mode 'min' or 'max' and 0 < factor < 1, got {mode!r}, "
-                             f"{factor}")
-        self.optimizer, self.mode, self.factor, self.patience = optimizer, mode, float(factor), int(patience)
-        self.threshold, self.cooldown, self.min_lr = float(threshold), int(cooldown), float(min_lr)
+        op = "ReduceLROnPlateau"
+        if mode not in ("min", "max"):
+            raise ValueError(f"[{op}] expected mode 'min' or 'max', got {mode!r}")
+        self.optimizer, self.mode = _optimizer(optimizer, op), mode
+        self.factor = _number(factor, "factor", op, 0, 1, low_open=True, high_open=True)
+        self.patience = _number(patience, "patience", op, 0, integer=True)
+        self.threshold = _number(threshold, "threshold", op, 0)
+        self.cooldown = _number(cooldown, "cooldown", op, 0, integer=True)
+        self.min_lr = _number(min_lr, "min_lr", op, 0)
         self.best, self.bad_steps, self.cooldown_left = math.inf if mode == "min" else -math.inf, 0, 0
 
     def _better(self, metric):

@@ -6,13 +6,13 @@ each class's docstring; tests/test_optim.py checks them step by step against Num
 Parameter groups: Optimizer([{"params": [...], "lr": 0.1}, {"params": [...]}], lr=0.01) gives
 each group its own hyper-parameters (the defaults fill the rest); a group may also carry a
 "constraint" (see dlcore.optim.constraints) applied to its parameters after every step."""
-import math
 from collections import defaultdict
 
 import numpy as np
 
 from .. import _C
 from ..autograd import no_grad
+from ..functional import _array_like, _number
 from ..tensor import Tensor, tensor, zeros_like
 
 __all__ = ["Optimizer", "SGD", "Adagrad", "RMSprop", "Adadelta", "Adam", "AdamW"]
@@ -49,14 +49,18 @@ class Optimizer:
 
     def _check(self, group):
         name = type(self).__name__
-        for key in ("lr", "weight_decay", "eps", "momentum"):
-            if key in group and not (math.isfinite(group[key]) and group[key] >= 0):
-                raise ValueError(f"[{name}] expected {key} >= 0 and finite, got {group[key]}")
+        for key in ("lr", "weight_decay", "eps", "momentum", "dampening", "lr_decay", "initial_accumulator_value"):
+            if key in group:
+                _number(group[key], key, name, 0)
         for key in ("alpha", "rho"):
-            if key in group and not 0 <= group[key] <= 1:
-                raise ValueError(f"[{name}] expected {key} in [0, 1], got {group[key]}")
-        if "betas" in group and not all(0 <= b < 1 for b in group["betas"]):
-            raise ValueError(f"[{name}] expected betas in [0, 1), got {group['betas']}")
+            if key in group:
+                _number(group[key], key, name, 0, 1)
+        if "betas" in group:
+            betas = group["betas"]
+            if len(betas) != 2:
+                raise ValueError(f"[{name}] expected betas as a pair (beta1, beta2), got {betas!r}")
+            for b in betas:
+                _number(b, "betas", name, 0, 1, high_open=True)
 
     def zero_grad(self, set_to_none=True):
         for group in self.param_groups:
@@ -141,6 +145,7 @@ class Optimizer:
             for k, v in saved.items():
                 if k != "params":
                     group[k] = tuple(v) if isinstance(v, (list, np.ndarray)) else v
+            self._check(group)
         name = type(self).__name__
         state = defaultdict(dict)
         for i, s in state_dict["state"].items():
@@ -154,7 +159,8 @@ class Optimizer:
                 if tuple(np.shape(v)) != tuple(p.shape):
                     raise ValueError(f"[{name}.load_state_dict] state {k!r} of parameter {i}: expected shape "
                                      f"{tuple(p.shape)}, got {tuple(np.shape(v))}")
-                state[p][k] = tensor(v.detach() if isinstance(v, Tensor) else v, dtype=p.dtype, device=p.device)
+                state[p][k] = tensor(_array_like(v, p.dtype, f"state {k!r} of parameter {i}", f"{name}.load_state_dict"),
+                                     dtype=p.dtype, device=p.device)
         self.state = state
 
     def __repr__(self):
