@@ -192,7 +192,7 @@ class Tensor:
         return self.transpose(-2, -1)
 
     def size(self, dim=None):
-        return self.shape if dim is None else self.shape[dim]
+        return self.shape if dim is None else self.shape[_dim_index(int(dim), self.ndim, "size")]
 
     def dim(self):
         return self._t.ndim
@@ -201,7 +201,7 @@ class Tensor:
         return self._t.numel
 
     def stride(self, dim=None):
-        return self.strides if dim is None else self.strides[dim]
+        return self.strides if dim is None else self.strides[_dim_index(int(dim), self.ndim, "stride")]
 
     def element_size(self):
         return self._t.dtype.itemsize
@@ -926,7 +926,10 @@ def tensor(data, dtype=None, device=None, requires_grad=False):
         return _leaf(out.to(dtype=dtype, device=device) if (dtype or device) else out, requires_grad)
     if hasattr(data, "__dlpack__") and not isinstance(data, np.ndarray):
         return _leaf(from_dlpack(data).clone().to(dtype=dtype, device=device), requires_grad)
-    arr = np.asarray(data)
+    try:
+        arr = np.asarray(data)
+    except ValueError as e:  # ragged nesting
+        raise ValueError(f"[tensor] expected data of a regular (rectangular) shape: {e}") from None
     if dtype is not None:
         dt = _dtype(dtype)
     elif isinstance(data, np.ndarray) and arr.dtype in (np.float64, np.int32):
@@ -1042,13 +1045,18 @@ def randn_like(t, dtype=None, device=None):
 
 def manual_seed(seed):
     """Seeds the global generator: every later rand/randn draw is then reproducible."""
-    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+        raise TypeError(f"[manual_seed] expected an integer seed, got {type(seed).__name__}")
+    if not 0 <= int(seed) < 2 ** 64:
+        raise ValueError(f"[manual_seed] expected a seed in [0, 2**64), got {seed}")
+    _C.manual_seed(int(seed))
 
 
 # ---- functions mirroring the methods ---------------------------------------------
 
 def where(cond, a, b):
-    """Elementwise `a if cond else b`, broadcasting all three; a or b may be numbers."""
+    """Elementwise `a if cond else b`, broadcasting all three; a or b may be numbers. A numeric
+    cond counts as true where it is nonzero (NumPy's rule)."""
     like = cond if isinstance(cond, Tensor) else (a if isinstance(a, Tensor) else b)
     if _is_scalar(a) and isinstance(b, Tensor):
         a = full((), _py_scalar(a), dtype=_scalar_dtype_against(a, b), device=b.device)
