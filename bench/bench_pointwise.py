@@ -62,7 +62,7 @@ def _fns(dl_fn, np_fn, torch_fn):
 def bandwidth_cases(n, rng):
     def build_copy():
         a = rng.standard_normal(n, dtype=np.float32)
-        da, out = dlcore.tensor(a), np.empty_like(a)
+        da, out = T.dl(a), np.empty_like(a)
         ta = torch.from_numpy(a).clone() if torch is not None else None
         fns = _fns(lambda: da.clone(), lambda: np.copyto(out, a) or out, (lambda: ta.clone()) if ta is not None else None)
         _check("copy", fns, a.astype(np.float64), 0, 0)
@@ -70,7 +70,7 @@ def bandwidth_cases(n, rng):
 
     def build_add():
         a, b = rng.standard_normal(n, dtype=np.float32), rng.standard_normal(n, dtype=np.float32)
-        da, db, out = dlcore.tensor(a), dlcore.tensor(b), np.empty_like(a)
+        da, db, out = T.dl(a), T.dl(b), np.empty_like(a)
         tc = (torch.from_numpy(a).clone(), torch.from_numpy(b).clone()) if torch is not None else None
         fns = _fns(lambda: da + db, lambda: np.add(a, b, out=out),
                    (lambda: tc[0] + tc[1]) if tc is not None else None)
@@ -100,7 +100,7 @@ def activation_cases(n, rng):
     for name, dl_op, np_op, torch_name, ref in acts:
         def build(dl_op=dl_op, np_op=np_op, torch_name=torch_name, ref=ref):
             a = rng.uniform(-8, 8, n).astype(np.float32)
-            da = dlcore.tensor(a)
+            da = T.dl(a)
             ta = torch.from_numpy(a).clone() if torch is not None else None
             tf = getattr(torch.nn.functional, torch_name) if torch is not None else None
             fns = _fns(lambda: dl_op(da), lambda: np_op(a), (lambda: tf(ta)) if ta is not None else None)
@@ -112,7 +112,7 @@ def activation_cases(n, rng):
     def build_sigmoid_bwd():
         y = rng.uniform(0, 1, n).astype(np.float32)
         g = rng.standard_normal(n, dtype=np.float32)
-        dy_, dg = dlcore.tensor(y), dlcore.tensor(g)
+        dy_, dg = T.dl(y), T.dl(g)
         ty, tg = (torch.from_numpy(y).clone(), torch.from_numpy(g).clone()) if torch is not None else (None, None)
         fns = _fns(lambda: _wrap(_C.sigmoid_backward(dg._t, dy_._t)), lambda: g * y * (1 - y),
                    (lambda: torch.ops.aten.sigmoid_backward(tg, ty)) if ty is not None else None)
@@ -142,7 +142,7 @@ def ce_cases(shapes, rng):
         def build(n=n, c=c):
             x = (rng.standard_normal((n, c)) * 3).astype(np.float32)
             y = rng.integers(0, c, n)
-            dx, dy = dlcore.tensor(x), dlcore.tensor(y)
+            dx, dy = T.dl(x), T.dl(y)
 
             def np_ce():
                 m = x.max(1, keepdims=True)
@@ -158,8 +158,8 @@ def ce_cases(shapes, rng):
         def build_fb(n=n, c=c):
             x = (rng.standard_normal((n, c)) * 3).astype(np.float32)
             y = rng.integers(0, c, n)
-            dx, dy = dlcore.tensor(x), dlcore.tensor(y)
-            one = dlcore.tensor(np.float32(1))
+            dx, dy = T.dl(x), T.dl(y)
+            one = T.dl(np.float32(1))
 
             def dl_fb():
                 loss, stats = _C.cross_entropy(dx._t, dy._t, "mean", 0.0, -100)
@@ -203,8 +203,8 @@ def bn_cases(shapes, rng):
                 rm0, rv0 = np.zeros(C, np.float32), np.ones(C, np.float32)
                 axes = (0,) + tuple(range(2, len(shape)))
                 cview = (1, C) + (1,) * (len(shape) - 2)
-                dx_, dw, db = dlcore.tensor(x), dlcore.tensor(w), dlcore.tensor(b)
-                drm, drv = dlcore.tensor(rm0), dlcore.tensor(rv0)
+                dx_, dw, db = T.dl(x), T.dl(w), T.dl(b)
+                drm, drv = T.dl(rm0), T.dl(rv0)
 
                 def np_bn():
                     if training:
