@@ -137,7 +137,7 @@ bad("dlcore.arange", ValueError, r"arange", lambda: dlcore.arange(0, NAN))
 for _f in ("zeros_like", "ones_like", "empty_like", "rand_like", "randn_like"):
     bad(f"dlcore.{_f}", (ValueError, TypeError), r"dtype", lambda f=_f: getattr(dlcore, f)(t(2), dtype="complex"))
 bad("dlcore.full_like", TypeError, r"full|fill", lambda: dlcore.full_like(t(2), "x"))
-bad("dlcore.manual_seed", ValueError, r"manual_seed.*seed", lambda: dlcore.manual_seed(-1))
+bad("dlcore.manual_seed", TypeError, r"manual_seed.*seed", lambda: dlcore.manual_seed(1.5))
 bad("dlcore.manual_seed", TypeError, r"manual_seed.*seed", lambda: dlcore.manual_seed("x"))
 bad("dlcore.device", ValueError, r"device", lambda: dlcore.device("gpu0"))
 bad("dlcore.dtype", (ValueError, TypeError), r"dtype", lambda: dlcore.dtype("float16"))

@@ -1044,12 +1044,11 @@ def randn_like(t, dtype=None, device=None):
 
 
 def manual_seed(seed):
-    """Seeds the global generator: every later rand/randn draw is then reproducible."""
+    """Seeds the global generator: every later rand/randn draw is then reproducible. Any integer
+    is taken modulo 2**64 (so -1 is 2**64 - 1, as in PyTorch)."""
     if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
         raise TypeError(f"[manual_seed] expected an integer seed, got {type(seed).__name__}")
-    if not 0 <= int(seed) < 2 ** 64:
-        raise ValueError(f"[manual_seed] expected a seed in [0, 2**64), got {seed}")
-    _C.manual_seed(int(seed))
+    _C.manual_seed(int(seed) & 0xFFFFFFFFFFFFFFFF)
 
 
 # ---- functions mirroring the methods ---------------------------------------------
