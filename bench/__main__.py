@@ -148,6 +148,7 @@ def markdown(results, path):
     lines += [f"| {t} | {v['gflops']:.0f} | {v['gbps']:.1f} |" if v["gflops"] else f"| {t} | - | {v['gbps']:.1f} |"
               for t, v in results["machine"].items()]
     base = os.path.splitext(path)[0]
+    os.makedirs(os.path.dirname(os.path.abspath(path)), exist_ok=True)
     for fam, rows in results["families"].items():
         lines += ["", f"## {fam}", "", "| case | shape | threads | dlcore | numpy | torch | dl/np | dl/torch | % of limit |",
                   "|---|---|---|---|---|---|---|---|---|"]
@@ -156,23 +157,52 @@ def markdown(results, path):
             lines.append(f"| {r['name']} | {r['shape']} | {r['threads']} | {T.fmt_time(r['dlcore'])} | "
                          f"{T.fmt_time(r['numpy'])} | {T.fmt_time(r['torch'])} | {T.fmt_ratio(r['dlcore'], r['numpy'])} | "
                          f"{T.fmt_ratio(r['dlcore'], r['torch'])} | {pct} |")
-        chart = _bar_chart(fam, rows, f"{base}-{fam}.png")
-        if chart:
-            lines += ["", f"![{fam}]({os.path.basename(chart)})"]
+        charts = [_bar_chart(fam, rows, f"{base}-{fam}.png")]
+        if fam == "gemm":
+            charts.append(_gemm_curve(rows, f"{base}-gemm-gflops.png"))
+        lines += ["", *(f"![{fam}]({os.path.basename(c)})" for c in charts if c)]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print(f"[saved {path}]")
 
 
-def _bar_chart(fam, rows, path):
-    rows = [r for r in rows if r["dlcore"] and r["torch"]]
-    if not rows:
-        return None
+def _pyplot():
     try:
         import matplotlib
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
     except ImportError:
+        return None
+    return plt
+
+
+def _gemm_curve(rows, path):
+    """GF/s against the size of the square products, one line per contender and thread count."""
+    rows = [r for r in rows if r["name"].startswith("square ")]
+    plt = _pyplot()
+    if not rows or plt is None:
+        return None
+    fig, ax = plt.subplots(figsize=(6, 4))
+    for c in ("dlcore", "numpy", "torch"):
+        for t in sorted({r["threads"] for r in rows}):
+            pts = [(int(r["name"].split()[1]), r["flops"] / r[c] / 1e9) for r in rows if r["threads"] == t and r[c]]
+            if pts:
+                ax.plot(*zip(*pts), marker="o", label=f"{c} {t}T")
+    ax.set_xscale("log", base=2)
+    ax.set_xlabel("n (n x n x n product)")
+    ax.set_ylabel("GFLOP/s")
+    ax.set_title("GEMM float32")
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=90)
+    plt.close(fig)
+    return path
+
+
+def _bar_chart(fam, rows, path):
+    rows = [r for r in rows if r["dlcore"] and r["torch"]]
+    plt = _pyplot()
+    if not rows or plt is None:
         return None
     labels = [f"{r['name']} ({r['threads']}T)" for r in rows]
     ratios = [r["dlcore"] / r["torch"] for r in rows]

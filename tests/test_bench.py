@@ -60,14 +60,17 @@ def test_unknown_device_is_refused():
 
 
 def test_command_line_json_and_compare(tmp_path):
-    """python bench machine --quick --device cuda: the device's bandwidth as a table and in the JSON;
-    --compare against a baseline measured on another device is refused."""
+    """python bench machine --quick --device cuda: the device's bandwidth as a table, in the
+    markdown report and in the JSON; --compare against a baseline from another device is refused."""
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "python"), os.environ.get("PYTHONPATH", "")]))
     out = tmp_path / "run.json"
-    cmd = [sys.executable, os.path.join(ROOT, "bench"), "machine", "--quick", "--device", "cuda", "--json", str(out)]
+    report = tmp_path / "report" / "run.md"
+    cmd = [sys.executable, os.path.join(ROOT, "bench"), "machine", "--quick", "--device", "cuda",
+           "--markdown", str(report), "--json", str(out)]
     proc = subprocess.run(cmd, env=env, capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr
     assert "device limits" in proc.stdout
+    assert "| 1 | - |" in report.read_text()  # the device's bandwidth; no FMA probe on cuda
     run = json.loads(out.read_text())
     assert run["device"] == "cuda" and run["machine"]["1"]["gbps"] > 0
     base = tmp_path / "base.json"
