@@ -141,14 +141,14 @@ __global__ void cosine_backward_kernel(CosineProblem p) {
     const double na = DeviceMath::sqrt(aa), nb = DeviceMath::sqrt(bb);
     const double den = ::fmax(na, p.eps) * ::fmax(nb, p.eps);
     const double gr = static_cast<double>(static_cast<const T*>(p.grad)[r]), cos = ab / den;
-    const T cross = static_cast<T>(gr / den);
-    const T self_a = static_cast<T>(na > p.eps ? gr * cos / aa : 0.0);
-    const T self_b = static_cast<T>(nb > p.eps ? gr * cos / bb : 0.0);
+    const double cross = gr / den;
+    const double self_a = na > p.eps ? gr * cos / aa : 0.0;
+    const double self_b = nb > p.eps ? gr * cos / bb : 0.0;
     T* da = static_cast<T*>(p.da) + r * p.n;
     T* db = static_cast<T*>(p.db) + r * p.n;
     for (int64_t j = g.rank(); j < p.n; j += g.size()) {
-      da[j] = cross * b[j] - self_a * a[j];
-      db[j] = cross * a[j] - self_b * b[j];
+      da[j] = static_cast<T>(cross * static_cast<double>(b[j]) - self_a * static_cast<double>(a[j]));
+      db[j] = static_cast<T>(cross * static_cast<double>(a[j]) - self_b * static_cast<double>(b[j]));
     }
   }
 }

@@ -502,13 +502,15 @@ def ref_cosine(a, b, eps_):
     den = np.maximum(na, eps_) * np.maximum(nb, eps_)
     cos = ab / den
     spread = np.abs(a * b).sum(-1) / den  # the dot product's conditioning
-    with np.errstate(all="ignore"):
-        sa = np.where(na > eps_, cos / aa, 0)[..., None]
-        sb = np.where(nb > eps_, cos / bb, 0)[..., None]
+    with np.errstate(all="ignore"):  # cos a / |a|^2 as (cos / |a|) (a / |a|): cos / |a|^2 may be subnormal
+        sa = np.where(na > eps_, cos / na, 0)[..., None]
+        sb = np.where(nb > eps_, cos / nb, 0)[..., None]
+        ua = np.where(na[..., None] > eps_, a / na[..., None], 0)
+        ub = np.where(nb[..., None] > eps_, b / nb[..., None], 0)
         ca = np.where(na > eps_, 1 / aa, 0)[..., None]
         cb = np.where(nb > eps_, 1 / bb, 0)[..., None]
     cross = (1 / den)[..., None]
-    da, db = cross * b - sa * a, cross * a - sb * b
+    da, db = cross * b - sa * ua, cross * a - sb * ub
     dmag_a = cross * np.abs(b) + ca * np.abs(a) * (np.abs(cos) + spread)[..., None]
     dmag_b = cross * np.abs(a) + cb * np.abs(b) * (np.abs(cos) + spread)[..., None]
     return cos, spread, da, db, dmag_a, dmag_b

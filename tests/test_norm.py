@@ -172,6 +172,20 @@ def test_deterministic_across_threads(rng, threads):
         dlcore.set_num_threads(previous)
 
 
+def ref_layer_norm(x, w, b, axes):
+    """Layer norm over `axes` (eps 1e-5) in float64: (y, its tolerance, xhat, invstd, w as float64 or 1,
+    xhat's error from the statistics)."""
+    mu, var = ref_stats(x, axes)
+    inv = 1 / np.sqrt(var + 1e-5)
+    xhat = (x.astype(np.float64) - mu) * inv
+    wv = 1.0 if w is None else w.astype(np.float64)
+    bv = 0.0 if b is None else b.astype(np.float64)
+    ref = xhat * wv + bv
+    xerr = stat_err(x, xhat, inv, axes)
+    tol = K * eps(x.dtype) * ((1 + np.abs(xhat)) * np.abs(wv) + np.abs(ref) + np.abs(bv)) + xerr * np.abs(wv)
+    return ref, tol, xhat, inv, wv, xerr
+
+
 LN_CASES = [((3, 5), (5,)), ((2, 3, 4), (3, 4)), ((7,), (7,)), ((0, 4), (4,)), ((4, 1), (1,)), ((3, 1100), (1100,)),
             ((2, 13, 3), (3,))]
 
@@ -188,15 +202,8 @@ def test_layer_norm(backend, rng, dtype, affine, offset, shape, normalized):
     y, mean, invstd = _C.layer_norm(T(x)._t, list(normalized), None if w is None else T(w)._t,
                                     None if b is None else T(b)._t, 1e-5)
     axes = tuple(range(len(shape) - len(normalized), len(shape)))
-    mu, var = ref_stats(x, axes)
-    inv = 1 / np.sqrt(var + 1e-5)
-    xhat = (x.astype(np.float64) - mu) * inv
-    wv = w.astype(np.float64) if affine else 1.0
-    bv = b.astype(np.float64) if affine else 0.0
-    ref = xhat * wv + bv
-    xerr = stat_err(x, xhat, inv, axes)
-    assert_close(N(wrap(y)), ref, K * eps(dtype) * ((1 + np.abs(xhat)) * np.abs(wv) + np.abs(ref) + np.abs(bv)) +
-                 xerr * np.abs(wv), "layer_norm")
+    ref, tol, xhat, inv, wv, xerr = ref_layer_norm(x, w, b, axes)
+    assert_close(N(wrap(y)), ref, tol, "layer_norm")
     g = rng.standard_normal(shape).astype(dtype)
     dx, dw, db = _C.layer_norm_backward(T(g)._t, T(x)._t, list(normalized), None if w is None else T(w)._t, mean,
                                         invstd)

@@ -60,7 +60,7 @@ def ref_pool(x, kind, k, s, p, d=(1, 1), ceil=False, include_pad=True, adaptive=
 
     def backward(dy):
         dy = dy.reshape(out.shape)
-        dx = np.zeros(planes.shape).reshape(planes.shape[0], -1)
+        dx = np.zeros((planes.shape[0], h * w))
         for q in range(planes.shape[0]):
             for i in range(out.shape[1]):
                 for j in range(out.shape[2]):

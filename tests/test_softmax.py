@@ -363,15 +363,17 @@ def weighted_ce_reference(x, target, w, smoothing, labels, ignore_index=-100, lo
         if log_probs:
             logp = x
         else:
+            # (x - m) - log sum: x - (m + log sum) would round m + log sum to the spacing of large scores
             m = x.max(axis=1, keepdims=True)
-            logp = x - (m + np.log(np.exp(x - m).sum(axis=1, keepdims=True)))
+            logp = (x - m) - np.log(np.exp(x - m).sum(axis=1, keepdims=True))
     q, keep = target_distribution(target, n, c, smoothing, ignore_index, labels)
     row_w = np.where(keep, w[np.where(keep, target, 0)], 0.0) if labels else np.ones(n)
     wq = w * q
-    per = -(wq * logp).sum(axis=1)
-    mass = wq.sum(axis=1, keepdims=True)
-    grad = -wq if log_probs else mass * np.exp(logp) - wq
-    scale = (np.abs(wq) * (np.abs(logp) + np.abs(x) + 1)).sum(axis=1)
+    with np.errstate(invalid="ignore"):  # terms of zero target mass are 0 (0 log 0 = 0), whatever the score
+        per = -np.where(q == 0, 0.0, wq * logp).sum(axis=1)
+        mass = wq.sum(axis=1, keepdims=True)
+        grad = -wq if log_probs else mass * np.exp(logp) - wq
+        scale = np.where(q == 0, 0.0, np.abs(wq) * (np.abs(logp) + np.abs(x) + 1)).sum(axis=1)
     return per, np.where(keep[:, None], grad, 0.0), row_w, scale
 
 

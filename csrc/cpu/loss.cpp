@@ -94,7 +94,10 @@ template <class T> void cosine_forward(const CosineProblem& p) {
 
 // With da = max(|a|, eps), db = max(|b|, eps), cos = a.b / (da db):
 // d cos / d a = b / (da db) - cos a / |a|^2 where |a| > eps (else the norm is
-// the constant eps and only the first term remains); likewise for b.
+// the constant eps and only the first term remains); likewise for b. The
+// coefficients stay in double and each element rounds once: g cos / |b|^2 of
+// a float32 row with a long b (|b| = 1.7e13: 2e-40) is below float32's normal
+// range, where a cast would keep only a few of its bits.
 template <class T> void cosine_backward(const CosineProblem& p) {
   const T* grad = static_cast<const T*>(p.grad);
   for_rows(p.rows, p.n, [&](int64_t r) {
@@ -104,15 +107,15 @@ template <class T> void cosine_backward(const CosineProblem& p) {
     dots(a, b, p.n, ab, aa, bb);
     const double na = std::sqrt(aa), nb = std::sqrt(bb), den = std::fmax(na, p.eps) * std::fmax(nb, p.eps);
     const double g = static_cast<double>(grad[r]), cos = ab / den;
-    const T cross = static_cast<T>(g / den);
-    const T self_a = static_cast<T>(na > p.eps ? g * cos / aa : 0.0);
-    const T self_b = static_cast<T>(nb > p.eps ? g * cos / bb : 0.0);
+    const double cross = g / den;
+    const double self_a = na > p.eps ? g * cos / aa : 0.0;
+    const double self_b = nb > p.eps ? g * cos / bb : 0.0;
     T* da = static_cast<T*>(p.da) + r * p.n;
     T* db = static_cast<T*>(p.db) + r * p.n;
 #pragma omp simd
     for (int64_t i = 0; i < p.n; ++i) {
-      da[i] = cross * b[i] - self_a * a[i];
-      db[i] = cross * a[i] - self_b * b[i];
+      da[i] = static_cast<T>(cross * static_cast<double>(b[i]) - self_a * static_cast<double>(a[i]));
+      db[i] = static_cast<T>(cross * static_cast<double>(a[i]) - self_b * static_cast<double>(b[i]));
     }
   });
 }
