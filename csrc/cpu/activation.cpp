@@ -10,7 +10,12 @@
 // simd` loop per contiguous row -- with the activation a template parameter,
 // so every (activation, dtype, ISA) is its own vectorized loop.
 // Numerics: the formulas of core/pointwise.h (shared with CUDA and the GEMM
-// epilogue) with math.h's vectorizable exp, expm1, log1p, tanh and erfc.
+// epilogue) with math.h's vectorizable math (ActivationMath: exp_neg, since
+// those formulas take exp of non-positive arguments only; expm1, log1p, tanh
+// and erfc). A large float32 tensor costs its memory traffic: the few
+// dozen vector operations per element of sigmoid, tanh, SiLU and GELU (its
+// erfc is one exp and one rational function) run faster than one core reads
+// and writes memory (docs/results.md).
 #include "core/kernels.h"
 #include "core/pointwise.h"
 #include "cpu/math.h"
@@ -20,15 +25,20 @@ namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
 
+// The per-element functions are forced inline into their row loops: GCC left
+// the larger ones (SiLU, GELU and GELU-tanh backward) as calls, which kept
+// those loops scalar (about 20 ns an element).
+#define DL_ELEMENT __attribute__((always_inline))
+
 template <Activation act, class T>
 void forward(const StridedLoop& loop, T a, T b) {
   if (loop.nops == 3) {
     run(loop, [b](char* const* p, const int64_t* s, int64_t n) {
-      binary_row<T, T, T>(p, s, n, [b](T x, T w) { return pointwise::activation<act, T, SimdMath>(x, w, b); });
+      binary_row<T, T, T>(p, s, n, [b](T x, T w) DL_ELEMENT { return pointwise::activation<act, T, ActivationMath>(x, w, b); });
     });
   } else {
     run(loop, [a, b](char* const* p, const int64_t* s, int64_t n) {
-      unary_row<T, T>(p, s, n, [a, b](T x) { return pointwise::activation<act, T, SimdMath>(x, a, b); });
+      unary_row<T, T>(p, s, n, [a, b](T x) DL_ELEMENT { return pointwise::activation<act, T, ActivationMath>(x, a, b); });
     });
   }
 }
@@ -39,18 +49,18 @@ void backward(const StridedLoop& loop, T a, T b, bool wrt_param) {
     if (loop.nops == 3) {
       run(loop, [a, b](char* const* p, const int64_t* s, int64_t n) {
         binary_row<T, T, T>(p, s, n,
-                            [a, b](T dy, T v) { return pointwise::activation_grad<act, T, SimdMath>(dy, v, a, b); });
+                            [a, b](T dy, T v) DL_ELEMENT { return pointwise::activation_grad<act, T, ActivationMath>(dy, v, a, b); });
       });
     } else if constexpr (activation_has_param_grad(act)) {
       if (wrt_param) {
         run(loop, [](char* const* p, const int64_t* s, int64_t n) {
           ternary_row<T>(p, s, n,
-                         [](T dy, T x, T w) { return pointwise::activation_param_grad<act, T, SimdMath>(dy, x, w); });
+                         [](T dy, T x, T w) DL_ELEMENT { return pointwise::activation_param_grad<act, T, ActivationMath>(dy, x, w); });
         });
       } else {
         run(loop, [b](char* const* p, const int64_t* s, int64_t n) {
           ternary_row<T>(p, s, n,
-                         [b](T dy, T x, T w) { return pointwise::activation_grad<act, T, SimdMath>(dy, x, w, b); });
+                         [b](T dy, T x, T w) DL_ELEMENT { return pointwise::activation_grad<act, T, ActivationMath>(dy, x, w, b); });
         });
       }
     }
