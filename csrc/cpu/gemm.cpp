@@ -114,7 +114,7 @@ void finish_tile(const GemmProblem& p, T* c, int64_t rs, int64_t cs, int64_t m, 
     for (int64_t i = 0; i < m; ++i)
       for (int64_t j = 0; j < n; ++j) {
         T& x = c[i * rs + j * cs];
-        x = pointwise::activation<decltype(act)::value, T, SimdMath>(
+        x = pointwise::activation<decltype(act)::value, T, ActivationMath>(
             bias ? x + bias[p.bias_per_row ? i0 + i : j0 + j] : x, a, b);
       }
   });
