@@ -9,6 +9,8 @@ import sys
 import numpy as np
 import pytest
 
+import dlcore
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, os.path.join(ROOT, "bench"))
 import _timing as T  # noqa: E402
@@ -62,7 +64,9 @@ def test_unknown_device_is_refused():
 def test_command_line_json_and_compare(tmp_path):
     """python bench machine --quick --device cuda: the device's bandwidth as a table, in the
     markdown report and in the JSON; --compare against a baseline from another device is refused."""
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join([os.path.join(ROOT, "python"), os.environ.get("PYTHONPATH", "")]))
+    # The dlcore this test imported (installed, or a source tree's build), first on the child's path.
+    here = os.path.dirname(os.path.dirname(os.path.abspath(dlcore.__file__)))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
     out = tmp_path / "run.json"
     report = tmp_path / "report" / "run.md"
     cmd = [sys.executable, os.path.join(ROOT, "bench"), "machine", "--quick", "--device", "cuda",

@@ -798,8 +798,8 @@ def _has_index_arrays(key):
 
 
 def _advanced_getitem(x, key):
-    """x[key] with integer or bool arrays among the indices (NumPy's rules, for arrays that sit
-    side by side in the key): the basic part of the key as views, then the indexed dims merged
+    """x[key] with integer or bool arrays among the indices, by NumPy's rules: the basic part of
+    the key as views, then the indexed dims (moved to the front when the arrays sit apart) merged
     into one and gathered by the index_select kernel -- differentiable through both. The index
     arrays are broadcast, checked and combined into one row number per result on the host."""
     entries = []  # ("basic", k) or ("array", int64 ndarray), a k-d bool mask giving k arrays
