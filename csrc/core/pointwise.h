@@ -145,6 +145,11 @@ struct LibMath {
   static DL_HD double tanh(double x) { return ::tanh(x); }
   static DL_HD float erfc(float x) { return ::erfcf(x); }
   static DL_HD double erfc(double x) { return ::erfc(x); }
+  // a Phi(-a) for a >= 0 (Phi the standard normal CDF), 0 at a = inf.
+  template <class T> static DL_HD T gelu_tail(T a) {
+    const T t = T(0.5) * erfc(a * T(0.70710678118654752440));
+    return t == T(0) ? T(0) : a * t;
+  }
   static DL_HD double sin(double x) { return ::sin(x); }
   static DL_HD double cos(double x) { return ::cos(x); }
 };
@@ -198,7 +203,10 @@ DL_HD_INLINE T activation(T x, T a, T b) {
     const T sp = ((z > T(0) ? z : T(0)) + Math::log1p(Math::exp(-Math::abs(z)))) / a;
     return z > b ? x : sp;
   }
-  else if constexpr (act == Activation::GELU) return mul_vanishing(x, normal_cdf<T, Math>(x));
+  else if constexpr (act == Activation::GELU)
+    // x Phi(x) = max(x, 0) - |x| Phi(-|x|): one tail for both signs, no
+    // select on the sign, and no cancellation (Phi(-|x|) <= 1/2).
+    return (x < T(0) ? T(0) : x) - Math::gelu_tail(Math::abs(x));
   else if constexpr (act == Activation::GELUTanh) {
     // x (1 + tanh u) / 2 = x sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3):
     // the sigmoid form has no cancellation for x << 0.

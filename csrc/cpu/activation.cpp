@@ -11,10 +11,10 @@
 // so every (activation, dtype, ISA) is its own vectorized loop.
 // Numerics: the formulas of core/pointwise.h (shared with CUDA and the GEMM
 // epilogue) with math.h's vectorizable math (ActivationMath: exp_neg, since
-// those formulas take exp of non-positive arguments only; expm1, log1p, tanh
-// and erfc). A large float32 tensor costs its memory traffic: the few
-// dozen vector operations per element of sigmoid, tanh, SiLU and GELU (its
-// erfc is one exp and one rational function) run faster than one core reads
+// those formulas take exp of non-positive arguments only; expm1, log1p, tanh,
+// erfc and GELU's tail). A large float32 tensor costs its memory traffic: the
+// few dozen vector operations per element of sigmoid, tanh, SiLU and GELU
+// (one exp and one rational function) run faster than one core reads
 // and writes memory (docs/results.md).
 #include "core/kernels.h"
 #include "core/pointwise.h"

@@ -15,14 +15,15 @@
 // log(0) = -inf, log(x < 0) = NaN, exp(+-inf) = inf / 0.
 //
 // The activations' float math is written for throughput, since a large
-// activation should cost its memory traffic alone (a few vector operations
-// per element at most): exp_neg (the activations' exp: their arguments are
-// never positive) builds 2^n with one shift and one multiplication, tanh is
-// one expm1 polynomial and one division, erfc one exp and one rational
-// function. Their polynomials and rational functions are minimax fits
-// (linear programming on a dense grid of the interval); the errors quoted
-// with each were measured on every 61st float (all binades, both signs)
-// against double-precision libm, on each ISA (SSE2 without FMA included).
+// activation should cost its memory traffic alone (a few vector operations per
+// element at most): exp_neg (the activations' exp: their arguments are never
+// positive) builds 2^n with one shift and one multiplication, tanh is one
+// expm1 polynomial and one division, erfc one exp and one rational function
+// (GELU's tail the same, with its constants folded in). Their polynomials and
+// rational functions are minimax fits (linear programming on a dense grid of
+// the interval); the errors quoted with each were measured on every 61st float
+// (all binades, both signs) against double-precision libm, on each ISA (SSE2
+// without FMA included).
 // How a clamp is spelled decides what GCC makes of these loops (measured):
 // erfc selects its result beyond the fitted range rather than clamping the
 // argument, which GCC's jump threading turned into a second division, and
@@ -252,8 +253,7 @@ DL_SIMD_INLINE double tanh_simd(double x) {
 // with float coefficients. That weight is the error a rounded argument
 // costs any implementation (a 1/2-ulp change of x moves erfc(x) by
 // eps x^2 relative), which x^2 rounded for e^(-x^2) costs as well. Measured:
-// |erfc - exact| <= 2.3 eps (1 + 2 x^2) |exact|; GELU through it stays within
-// 2.6 of the 8 such steps its tests allow (the former Chebyshev fit: 3.8).
+// |erfc - exact| <= 2.3 eps (1 + 2 x^2) |exact|.
 // erfc(x) for x < 0 is 2 - erfc |x|; beyond |x| = 10.3 it is 0 (it underflows
 // at 10.06). One exp, one division, no branch. double: libm's erfc (scalar; float64 is
 // the reference and gradient-check dtype, not the fast path).
@@ -274,6 +274,47 @@ DL_SIMD_INLINE float erfc_simd(float x) {
 }
 DL_SIMD_INLINE double erfc_simd(double x) { return std::erfc(x); }
 
+// a Phi(-a) for a >= 0, the part of GELU(x) = max(x, 0) - |x| Phi(-|x|)
+// that ReLU lacks (Phi the standard normal CDF). float: Phi(-a) =
+// erfc(a / sqrt 2) / 2 = e^(-a^2 / 2) R(a) by erfc_simd's fit, with the
+// 1 / sqrt 2 and the 1/2 folded into its coefficients. e^(-a^2 / 2) is
+// exp_neg_core_f32 with its reduction written for this argument:
+// -a^2 / 2 = n ln2 - s / 2 with s = a^2 + 2 n ln2 in [-ln2, ln2], ln2 in
+// one part (its rounding error, n * 1e-9 relative, is far below the eps a^2
+// that rounding a^2 costs), and a polynomial of degree 5 in s (relative
+// error 1e-7; its coefficients times (-1/2)^k). Measured, as GELU on every
+// 61st float: within 2.5 eps (1 + 2 x^2) relative, 8 allowed by its tests.
+// a is clamped at 16.1, where the exponential is exactly 0, so the result
+// is 0 from there on (a = inf included) without a select. NaN stays NaN.
+DL_SIMD_INLINE float gelu_tail_simd(float a) {
+  const float c = a > 16.1f ? 16.1f : a;
+  const float cc = c * c;
+  const float magic = 12582912.0f + 191.0f;  // n + 191 in t's low bits, as exp_neg_core_f32
+  const float t = cc * (-0.5f * 1.44269504088896341f) + magic;
+  const float sr = (t - magic) * 1.38629436111989061f + cc;  // s, with 2 ln2
+  float e = -8.3125252276659012e-3f * 0x1p-69f;
+  e = e * sr + 4.1890114545822144e-2f * 0x1p-68f;
+  e = e * sr - 1.6667114198207855e-1f * 0x1p-67f;
+  e = e * sr + 4.9999231100082397e-1f * 0x1p-66f;
+  e = e * sr - 0x1p-65f;
+  e = e * sr + 0x1p-64f;
+  e = e * bits<float>(bits<uint32_t>(t) << 23);  // e^(-a^2 / 2), 2^n via the exponent bits
+  float p = 1.4004565775394440e-2f;
+  p = p * c + 1.0649481415748596e-1f;
+  p = p * c + 3.3901226520538330e-1f;
+  p = p * c + 0.5f;
+  float q = 3.5117059946060181e-2f;
+  q = q * c + 2.6652145385742188e-1f;
+  q = q * c + 8.9061665534973145e-1f;
+  q = q * c + 1.4759073257446289f;
+  q = q * c + 1.0f;
+  return e * ((c * p) / q);  // e last: where it is subnormal, one rounding there
+}
+DL_SIMD_INLINE double gelu_tail_simd(double a) {
+  const double t = 0.5 * std::erfc(a * 0.70710678118654752440);
+  return t == 0.0 ? 0.0 : a * t;
+}
+
 // The Math policy of core/pointwise.h for the CPU kernels.
 struct SimdMath {
   template <class T> static DL_SIMD_INLINE T exp(T x) { return exp_simd(x); }
@@ -282,6 +323,7 @@ struct SimdMath {
   template <class T> static DL_SIMD_INLINE T log1p(T x) { return log1p_simd(x); }
   template <class T> static DL_SIMD_INLINE T tanh(T x) { return tanh_simd(x); }
   template <class T> static DL_SIMD_INLINE T erfc(T x) { return erfc_simd(x); }
+  template <class T> static DL_SIMD_INLINE T gelu_tail(T a) { return gelu_tail_simd(a); }
   template <class T> static DL_SIMD_INLINE T sqrt(T x) { return std::sqrt(x); }
   template <class T> static DL_SIMD_INLINE T abs(T x) { return std::fabs(x); }
   template <class T> static DL_SIMD_INLINE T pow(T a, T b) { return std::pow(a, b); }
