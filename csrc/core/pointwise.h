@@ -122,6 +122,14 @@ template <class T> DL_HD_INLINE T clip(T x, T lo, T hi) {
   return t > hi ? hi : t;
 }
 
+// The activations' constants.
+constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
+constexpr double kSeluScale = 1.0507009873554804934193349852946;
+constexpr double kSqrtHalf = 0.70710678118654752440084436210485;
+constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;
+constexpr double kSqrt2OverPi = 0.79788456080286535587989211986876;
+constexpr double kGeluCubic = 0.044715;
+
 // The C library's math, callable from host and device code: the Math policy
 // of CUDA kernels, of host code that is not a vectorized loop, and of the
 // two-argument activation() below. (The CPU kernels pass their vectorizable
@@ -147,7 +155,7 @@ struct LibMath {
   static DL_HD double erfc(double x) { return ::erfc(x); }
   // a Phi(-a) for a >= 0 (Phi the standard normal CDF), 0 at a = inf.
   template <class T> static DL_HD T gelu_tail(T a) {
-    const T t = T(0.5) * erfc(a * T(0.70710678118654752440));
+    const T t = T(0.5) * erfc(a * T(kSqrtHalf));
     return t == T(0) ? T(0) : a * t;
   }
   static DL_HD double sin(double x) { return ::sin(x); }
@@ -160,13 +168,6 @@ struct LibMath {
 // stable: exp is only taken of non-positive arguments, so nothing overflows
 // for any |x|; NaN in gives NaN out. Products x * p(x) whose factor p vanishes
 // at an infinite x are 0 there (their limit), not inf * 0 = NaN.
-
-constexpr double kSeluAlpha = 1.6732632423543772848170429916717;
-constexpr double kSeluScale = 1.0507009873554804934193349852946;
-constexpr double kSqrtHalf = 0.70710678118654752440084436210485;
-constexpr double kInvSqrt2Pi = 0.39894228040143267793994605993438;
-constexpr double kSqrt2OverPi = 0.79788456080286535587989211986876;
-constexpr double kGeluCubic = 0.044715;
 
 // x * p, or 0 where p is 0 (also when x is infinite).
 template <class T> DL_HD_INLINE T mul_vanishing(T x, T p) { return p == T(0) ? T(0) : x * p; }
