@@ -3,10 +3,13 @@
 // contiguous in-place operands, hyper-parameters in range), the host-side
 // scalars PyTorch computes in double (bias corrections, the decayed lr),
 // and one kernel call per list (multi-tensor apply, core/multi_tensor.h).
+#include <algorithm>
 #include <cmath>
 #include <deque>
+#include <functional>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 #include "ops/ops.h"
 
 namespace dlcore::ops {
@@ -26,12 +29,17 @@ class ListArgs {
       : op_(op), name_(name), first_(first) {
     entries_.resize(first.size());
     for (size_t k = 0; k < first.size(); ++k) {
-      const std::string what = item(name, k);
-      check_floating(op, what.c_str(), first[k]);
-      check_same_device(op, first[0], first[k]);
-      DL_CHECK(first[k].dtype == first[0].dtype, TypeError, "[", op, "] expected ", what, " of dtype ",
-               dtype_name(first[0].dtype), " (the ", item(name, 0), "'s), got ", dtype_name(first[k].dtype));
-      entries_[k].numel = first[k].numel();
+      const Tensor& t = first[k];
+      // Items are named ("params[3]") only for an error: a step over a model's
+      // tensors must not spend its time building strings.
+      if (!is_floating(t.dtype) || t.device() != first[0].device() || t.dtype != first[0].dtype) {
+        const std::string what = item(name, k);
+        check_floating(op, what.c_str(), t);
+        check_same_device(op, first[0], t);
+        throw TypeError(cat("[", op, "] expected ", what, " of dtype ", dtype_name(first[0].dtype), " (the ",
+                            item(name, 0), "'s), got ", dtype_name(t.dtype)));
+      }
+      entries_[k].numel = t.numel();
     }
     place(0, name, first, in_place);
   }
@@ -40,8 +48,11 @@ class ListArgs {
   void add(const char* name, const TensorVec& ts, bool in_place) {
     DL_CHECK(ts.size() == first_.size(), ValueError, "[", op_, "] expected ", name, " to hold ", first_.size(),
              " tensor(s), one per parameter, got ", ts.size());
-    for (size_t k = 0; k < ts.size(); ++k)
-      check_like(op_, item(name, k).c_str(), ts[k], item(name_, k).c_str(), first_[k]);
+    for (size_t k = 0; k < ts.size(); ++k) {
+      const Tensor &t = ts[k], &ref = first_[k];
+      if (t.device() != ref.device() || t.shape != ref.shape || t.dtype != ref.dtype)
+        check_like(op_, item(name, k).c_str(), t, item(name_, k).c_str(), ref);
+    }
     place(next_, name, ts, in_place);
   }
 
@@ -71,13 +82,14 @@ class ListArgs {
         t = &keep_.back();
       }
       entries_[k].data[slot] = t->data();
-      if (in_place && t->numel() > 0) {  // two updates of one element would race
-        const auto [at, fresh] = updated_.emplace(t->data(), item(name, k));
-        DL_CHECK(fresh, ValueError, "[", op_, "] ", item(name, k), " is the same tensor as ", at->second,
-                 " (each tensor is updated once per call)");
-      }
+      if (in_place && t->numel() > 0) updated_.push_back({t->data(), slot, k, name});
     }
     next_ = slot + 1;
+    // Two updates of one element would race: each tensor is updated once.
+    std::sort(updated_.begin(), updated_.end());
+    for (size_t i = 1; i < updated_.size(); ++i)
+      DL_CHECK(updated_[i].data != updated_[i - 1].data, ValueError, "[", op_, "] ", updated_[i].name(),
+               " is the same tensor as ", updated_[i - 1].name(), " (each tensor is updated once per call)");
   }
 
   const char* op_;
@@ -85,7 +97,17 @@ class ListArgs {
   const TensorVec& first_;
   std::vector<ListTensor> entries_;
   std::deque<Tensor> keep_;  // stable addresses
-  std::unordered_map<const void*, std::string> updated_;
+  struct Updated {  // an operand updated in place: where, and which list item
+    const void* data;
+    int slot;
+    size_t k;
+    const char* list;
+    bool operator<(const Updated& o) const {
+      return data != o.data ? std::less<const void*>()(data, o.data) : std::pair(slot, k) < std::pair(o.slot, o.k);
+    }
+    std::string name() const { return item(list, k); }
+  };
+  std::vector<Updated> updated_;
   int next_ = 0;
 };
 

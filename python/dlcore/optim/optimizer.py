@@ -99,7 +99,7 @@ class Optimizer:
             if "step" not in st:
                 self._init_state(group, p, st)
             st["step"] += 1
-            key = (str(p.device), p.dtype.name, st["step"])
+            key = (str(p._t.device), p._t.dtype, st["step"])  # the raw fields: cheapest to hash, per step
             buckets.setdefault(key, []).append(p)
         names = self._state_names(group)
         for (_, _, step), params in buckets.items():
