@@ -22,6 +22,9 @@ move -- every parameter, gradient and state tensor read once, parameter and stat
 Contenders: dlcore.optim's step() (one fused kernel call per step), torch.optim with
 foreach=True, and with fused=True where this PyTorch build has the CPU kernel. Each step's
 result is checked against torch.optim's before timing (the same first step from the same state).
+On the CPU all contenders then step the same parameter, gradient and state memory (shared
+through DLPack): which physical pages a buffer gets moves a one-thread step by up to ~20% on
+these machines, and would otherwise decide the ratio.
 
 GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
 the same thread count: the best of x *= 1 in place on 64 MiB by dlcore, NumPy and torch (each
@@ -84,22 +87,56 @@ def torch_step(kind, params, grads, **variant):
     return opt.step, tp
 
 
+VARIANTS = {"torch foreach": {"foreach": True}, "torch fused": {"fused": True}}
+
+
 def build(kind, shapes, rng):
+    """The contenders' step functions, each checked against torch's first step; on the CPU they are
+    then rebuilt over shared memory (shared_steps)."""
     params = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     grads = [rng.standard_normal(s, dtype=np.float32) for s in shapes]
     step, ours = dlcore_step(kind, params, grads)
     fns = {"dlcore": step}
-    if torch is not None:
-        for name, variant in (("torch foreach", {"foreach": True}), ("torch fused", {"fused": True})):
-            made = torch_step(kind, params, grads, **variant)
-            if made is None:
-                continue
-            step, tp = made
-            for ours_p, theirs in zip(ours, tp):  # the same first step from the same state
-                np.testing.assert_allclose(T.as_numpy(ours_p), T.as_numpy(theirs), rtol=1e-5, atol=1e-6,
-                                           err_msg=f"{kind} vs {name}")
-            fns[name] = step
-    return fns
+    if torch is None:
+        return fns
+    for name, variant in VARIANTS.items():
+        made = torch_step(kind, params, grads, **variant)
+        if made is None:
+            continue
+        step, tp = made
+        for ours_p, theirs in zip(ours, tp):  # the same first step from the same state
+            np.testing.assert_allclose(T.as_numpy(ours_p), T.as_numpy(theirs), rtol=1e-5, atol=1e-6,
+                                       err_msg=f"{kind} vs {name}")
+        fns[name] = step
+    return shared_steps(kind, params, grads, list(fns)) if T.DEVICE[0] == "cpu" else fns
+
+
+def shared_steps(kind, params, grads, contenders):
+    """The contenders' steps over ONE set of parameters, gradients and state tensors (torch's,
+    seen by dlcore through DLPack). Where an allocator's pages happen to lie moves a one-thread
+    step by up to ~20% on these machines; on shared memory the ratio compares the kernels."""
+    cls, kwargs, _ = STEPS[kind]
+    tp = [torch.tensor(a, requires_grad=True) for a in params]
+    for t, g in zip(tp, grads):
+        t.grad = torch.tensor(g)
+    dp = [dlcore.from_dlpack(t.detach()).requires_grad_() for t in tp]
+    for d, t in zip(dp, tp):
+        d.grad = dlcore.from_dlpack(t.grad)
+    opts = {}
+    for c in contenders:
+        opt = getattr(optim, cls)(dp, **kwargs) if c == "dlcore" else getattr(torch.optim, cls)(tp, **kwargs, **VARIANTS[c])
+        opt.step()  # creates the state
+        opts[c] = (opt, dp if c == "dlcore" else tp)
+    ref = next(opt for c, (opt, _) in opts.items() if c != "dlcore")
+    for c, (opt, ps) in opts.items():
+        if opt is ref:
+            continue
+        for p, rp in zip(ps, tp):
+            st = opt.state[p]
+            for name in st:
+                if name != "step":
+                    st[name] = dlcore.from_dlpack(ref.state[rp][name]) if c == "dlcore" else ref.state[rp][name]
+    return {c: opt.step for c, (opt, _) in opts.items()}
 
 
 def bandwidth(n, threads, min_time, rounds):

@@ -196,6 +196,41 @@ def test_step_matches_reference(backend, rng, config, sizes, dtype):
             assert_close(g[n], r[n], K * eps(dtype) * mag[n], f"{config_id(config)} {n}[{k}]")
 
 
+@pytest.mark.parametrize("config", CONFIGS, ids=config_id)
+def test_step_is_the_same_for_any_thread_count(rng, config):
+    """Each thread updates a contiguous range of the list's elements, which starts and ends
+    inside tensors: the elementwise update must not depend on where those cuts fall."""
+    kind, h = config
+    params, grads = problem(rng, SIZES["awkward"] + [(40009,)], np.float32, steps=3)
+    previous = dlcore.get_num_threads()
+    try:
+        runs = []
+        for nt in (1, 2, 3):
+            dlcore.set_num_threads(nt)
+            runs.append(run_ours(kind, h, params, grads))
+    finally:
+        dlcore.set_num_threads(previous)
+    for other in runs[1:]:
+        for a, b in zip(runs[0], other):
+            for n in a:
+                np.testing.assert_array_equal(b[n], a[n], err_msg=f"{config_id(config)} {n}")
+
+
+def test_scale_and_clip_value_are_the_same_for_any_thread_count(rng):
+    arrays = [3 * rng.standard_normal(s).astype(np.float32) for s in SIZES["awkward"] + [(40009,)]]
+    previous = dlcore.get_num_threads()
+    try:
+        for nt in (1, 2, 3):
+            dlcore.set_num_threads(nt)
+            ts = [T(a) for a in arrays]
+            _C.scale_([t._t for t in ts], 0.37)
+            _C.clip_value_([t._t for t in ts], 1.5)
+            for t, a in zip(ts, arrays):
+                np.testing.assert_array_equal(N(t), np.clip(a * np.float32(0.37), -1.5, 1.5))
+    finally:
+        dlcore.set_num_threads(previous)
+
+
 TORCH_CLASSES = {"sgd": "SGD", "adagrad": "Adagrad", "rmsprop": "RMSprop", "adadelta": "Adadelta", "adam": "Adam"}
 
 

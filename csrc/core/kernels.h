@@ -347,9 +347,10 @@ struct LayerNormProblem : NormOperands {
 // ---- fused optimizer steps over lists of tensors (multi-tensor apply) ------
 // The op layer passes a list of tensors, each with up to kMaxListOperands
 // contiguous operands of one dtype and numel elements (parameter, gradient,
-// then the optimizer's state); the backend cuts it into chunks of at most a
-// few thousand elements (split_list, core/multi_tensor.h) and runs all of them in one parallel
-// loop / one launch, so a step over every parameter of a model costs one call.
+// then the optimizer's state); the backend covers all of them in one parallel
+// region (CPU: a contiguous range of the list's elements per thread) or one
+// launch (CUDA: chunks of a few thousand elements, split_list in
+// core/multi_tensor.h), so a step over every parameter of a model costs one call.
 constexpr int kMaxListOperands = 5;
 
 // One tensor of a list, or one chunk of it: the same struct with its

@@ -1,5 +1,6 @@
 // Multi-tensor apply: a TensorList (core/kernels.h) cut into chunks that
-// one parallel loop (CPU) or one launch (CUDA, a block per chunk) covers.
+// one launch covers (CUDA, a block per chunk), or one parallel loop (the CPU
+// norm, whose per-chunk partial sums must not depend on the thread count).
 // Each chunk is a ListTensor whose pointers start at its first element, so
 // a kernel needs no table of tensors besides the chunks themselves.
 #pragma once

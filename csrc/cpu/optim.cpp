@@ -3,10 +3,13 @@
 // clipping (global p-norm, scaling, clamping), over a whole list of tensors
 // per call. Shapes: a TensorList of contiguous tensors, each with its
 // parameter, gradient and state operands (OptimizerStep, core/kernels.h).
-// Algorithm: multi-tensor apply -- the list is cut into chunks of kChunk
-// elements (split_list, core/multi_tensor.h) and ONE parallel loop shares the
-// chunks out to the threads; within a chunk a single `omp simd` loop reads
-// every operand once and writes the updated ones once.
+// Algorithm: one parallel region per call. The in-place updates cut the
+// list's elements, taken as one sequence, into one contiguous range per
+// thread, so a thread walks whole tensors in long loops (cutting them into
+// chunks of a few thousand elements cost 5-10% at one thread); within a
+// range a single `omp simd` loop reads every operand once and writes the
+// updated ones once. The norm sums fixed chunks of kChunk elements
+// (split_list, core/multi_tensor.h), whatever the thread count.
 // Numerics: the per-element math is pointwise::optimizer_update
 // (core/pointwise.h, shared with CUDA), PyTorch's single-tensor formulas in
 // its operation order, rounded in the tensors' dtype; NaN and inf flow
@@ -22,9 +25,9 @@ namespace dlcore::cpu::DLCORE_ISA {
 
 namespace {
 
-// Elements per work item: the operands of a chunk (up to five of float64)
-// stay within L2 while it is updated. Fixed, so that the norm's partial sums
-// never depend on the thread count.
+// Elements per chunk of the norm: the operand of a chunk stays within L2
+// while it is summed. Fixed, so that the partial sums never depend on the
+// thread count.
 constexpr int64_t kChunk = 8192;
 
 template <class F>
@@ -35,10 +38,32 @@ void for_chunks(const std::vector<ListTensor>& chunks, const F& f) {
                });
 }
 
+// Calls f(part) on the parts of the list's tensors that make up each
+// thread's range of the list's elements taken as one sequence: whole tensors,
+// and at most two partial ones per thread.
+template <class F>
+void for_ranges(const TensorList& list, size_t itemsize, const F& f) {
+  int64_t total = 0;
+  for (int64_t k = 0; k < list.count; ++k) total += list.tensors[k].numel;
+  parallel_for(total, kRowGrain, [&](int64_t begin, int64_t end) {
+    int64_t first = 0;  // the sequence index of tensor k's first element
+    for (int64_t k = 0; k < list.count && first < end; first += list.tensors[k++].numel) {
+      const ListTensor& t = list.tensors[k];
+      const int64_t lo = std::max(begin, first) - first, hi = std::min(end, first + t.numel) - first;
+      if (lo >= hi) continue;
+      ListTensor part;
+      part.numel = hi - lo;
+      for (int j = 0; j < kMaxListOperands; ++j)
+        part.data[j] = t.data[j] ? static_cast<char*>(t.data[j]) + lo * static_cast<int64_t>(itemsize) : nullptr;
+      f(part);
+    }
+  });
+}
+
 template <class T, Optimizer kind, bool kFlag, bool kCentered>
 void step_typed(const OptimizerStep& s) {
-  const pointwise::OptimizerScalars<T> h(s);
-  for_chunks(split_list(s.list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+  for_ranges(s.list, sizeof(T), [&](const ListTensor& c) {
+    const pointwise::OptimizerScalars<T> h(s);  // a local: its fields stay in registers through the loop
     T* __restrict p = static_cast<T*>(c.data[0]);
     const T* __restrict g = static_cast<const T*>(c.data[1]);
     T* __restrict s0 = static_cast<T*>(c.data[2]);
@@ -93,7 +118,7 @@ template <class T> void norm_typed(const TensorList& list, double p, T* out) {
 template <class T> void scale_typed(const TensorList& list, const ListScale& s) {
   T f = s.factor ? *static_cast<const T*>(s.factor) : static_cast<T>(s.value);
   if (s.clip_norm) f = pointwise::clip_coefficient(f, s.max_norm);
-  for_chunks(split_list(list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+  for_ranges(list, sizeof(T), [&](const ListTensor& c) {
     T* x = static_cast<T*>(c.data[0]);
 #pragma omp simd
     for (int64_t i = 0; i < c.numel; ++i) x[i] = x[i] * f;
@@ -101,7 +126,7 @@ template <class T> void scale_typed(const TensorList& list, const ListScale& s) 
 }
 
 template <class T> void clamp_typed(const TensorList& list, T bound) {
-  for_chunks(split_list(list, kChunk, sizeof(T)), [&](int64_t, const ListTensor& c) {
+  for_ranges(list, sizeof(T), [&](const ListTensor& c) {
     T* x = static_cast<T*>(c.data[0]);
 #pragma omp simd
     for (int64_t i = 0; i < c.numel; ++i) x[i] = x[i] < -bound ? -bound : (x[i] > bound ? bound : x[i]);
