@@ -411,6 +411,15 @@ def fmt_ratio(a, b):
     return f"{a / b:.2f}"
 
 
+def paired_ratio(a, b):
+    """The median over rounds of a's time / b's time in the same round (Results of one
+    measure_many call, whose rounds sample every cell in turn): a change of the machine's
+    speed between rounds -- another tenant's memory traffic -- cancels out of each ratio."""
+    if a is None or b is None:
+        return None
+    return statistics.median(x / y for x, y in zip(a.samples, b.samples))
+
+
 def fmt_size(n):
     for unit, v in (("M", 1 << 20), ("K", 1 << 10)):
         if n >= v and n % v == 0:

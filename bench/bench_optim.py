@@ -29,8 +29,10 @@ these machines, and would otherwise decide the ratio.
 GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
 the same thread count: the best of x *= 1 in place on 64 MiB by dlcore, NumPy and torch (each
 element read and written once, as in a step; a copy to another buffer would also read every
-destination line before writing it, traffic its GB/s leaves out). dl/x is a time ratio:
-< 1 means dlcore is faster. Timing, thread pinning and the noise gate are bench/_timing.py's.
+destination line before writing it, traffic its GB/s leaves out). dl/x is a time ratio, the
+median over the rounds of dlcore's time / x's time within a round (paired: the memory bandwidth
+these machines give one thread drifts by 10-20% between rounds); < 1 means dlcore is faster.
+Timing, thread pinning and the noise gate are bench/_timing.py's.
 """
 import os
 import sys
@@ -192,12 +194,12 @@ def main(argv=None):
                 rows.append([kind, f"{list_name} ({len(shapes)} x, {n / 1e6:.2f}M)", str(t)] +
                             [T.fmt_time(med[c]) for c in contenders] +
                             [f"{gbs:.1f}", f"{100 * gbs / bw[t]:.0f}%"] +
-                            [T.fmt_ratio(med["dlcore"], med[c]) for c in contenders[1:]])
+                            [T.fmt_ratio(T.paired_ratio(res[("dlcore", t)], res.get((c, t))), 1) for c in contenders[1:]])
                 dump.append({"step": kind, "list": list_name, "params": n, "threads": t,
                              **{c: res[(c, t)].to_dict() for c in contenders if (c, t) in res}})
     T.print_table(["step", "parameters", "threads"] + [f"{c} time" for c in contenders] +
                   ["dlcore GB/s", "% bw", "dl/foreach", "dl/fused"], rows,
-                  title="optimizer steps, float32 (median time per step; dl/x = time ratio, <1: dlcore faster); "
+                  title="optimizer steps, float32 (median time per step; dl/x = median per-round time ratio, <1: dlcore faster); "
                         "measured bandwidth " + ", ".join(f"{bw[t]:.1f} GB/s at {t} thread(s)" for t in threads),
                   align="lll" + "r" * 9)
     print(f"noise: {T.GATE['noisy_tries']} noisy sample tries retaken, {T.GATE['forced']} kept although noisy, "
