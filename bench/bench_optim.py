@@ -22,9 +22,9 @@ move -- every parameter, gradient and state tensor read once, parameter and stat
 Contenders: dlcore.optim's step() (one fused kernel call per step), torch.optim with
 foreach=True, and with fused=True where this PyTorch build has the CPU kernel. Each step's
 result is checked against torch.optim's before timing (the same first step from the same state).
-On the CPU all contenders then step the same parameter, gradient and state memory (shared
-through DLPack): which physical pages a buffer gets moves a one-thread step by up to ~20% on
-these machines, and would otherwise decide the ratio.
+On the CPU all contenders then step the same parameter, gradient and state memory, dlcore's
+(shared through DLPack): which physical pages a buffer gets moves a one-thread step by up to
+~20% on these machines, and would otherwise decide the ratio.
 
 GB/s counts those bytes once per step; "% bw" is dlcore's GB/s over the measured bandwidth of
 the same thread count: the best of x *= 1 in place on 64 MiB by dlcore, NumPy and torch (each
@@ -114,31 +114,31 @@ def build(kind, shapes, rng):
 
 
 def shared_steps(kind, params, grads, contenders):
-    """The contenders' steps over ONE set of parameters, gradients and state tensors (torch's,
-    seen by dlcore through DLPack). Where an allocator's pages happen to lie moves a one-thread
+    """The contenders' steps over ONE set of parameters, gradients and state tensors (dlcore's,
+    seen by torch through DLPack). Where an allocator's pages happen to lie moves a one-thread
     step by up to ~20% on these machines; on shared memory the ratio compares the kernels."""
     cls, kwargs, _ = STEPS[kind]
-    tp = [torch.tensor(a, requires_grad=True) for a in params]
-    for t, g in zip(tp, grads):
-        t.grad = torch.tensor(g)
-    dp = [dlcore.from_dlpack(t.detach()).requires_grad_() for t in tp]
-    for d, t in zip(dp, tp):
-        d.grad = dlcore.from_dlpack(t.grad)
+    dp = [T.dl(a, requires_grad=True) for a in params]
+    for d, g in zip(dp, grads):
+        d.grad = T.dl(g)
+    tp = [torch.from_dlpack(d.detach()).requires_grad_() for d in dp]
+    for t, d in zip(tp, dp):
+        t.grad = torch.from_dlpack(d.grad)
     opts = {}
     for c in contenders:
         opt = getattr(optim, cls)(dp, **kwargs) if c == "dlcore" else getattr(torch.optim, cls)(tp, **kwargs, **VARIANTS[c])
         opt.step()  # creates the state
-        opts[c] = (opt, dp if c == "dlcore" else tp)
-    ref = next(opt for c, (opt, _) in opts.items() if c != "dlcore")
-    for c, (opt, ps) in opts.items():
+        opts[c] = opt
+    ref = opts["dlcore"]
+    for c, opt in opts.items():
         if opt is ref:
             continue
-        for p, rp in zip(ps, tp):
+        for p, d in zip(tp, dp):
             st = opt.state[p]
             for name in st:
                 if name != "step":
-                    st[name] = dlcore.from_dlpack(ref.state[rp][name]) if c == "dlcore" else ref.state[rp][name]
-    return {c: opt.step for c, (opt, _) in opts.items()}
+                    st[name] = torch.from_dlpack(ref.state[d][name].detach())
+    return {c: opt.step for c, opt in opts.items()}
 
 
 def bandwidth(n, threads, min_time, rounds):
