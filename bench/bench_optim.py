@@ -134,10 +134,10 @@ def shared_steps(kind, params, grads, contenders):
         if opt is ref:
             continue
         for p, d in zip(tp, dp):
-            st = opt.state[p]
-            for name in st:
-                if name != "step":
-                    st[name] = torch.from_dlpack(ref.state[d][name].detach())
+            for name, v in ref.state[d].items():
+                if name != "step":  # the state tensors, named as in torch.optim
+                    assert name in opt.state[p], f"{kind}: {c} has no state {name!r}"
+                    opt.state[p][name] = torch.from_dlpack(v.detach())
     return {c: opt.step for c, opt in opts.items()}
 
 

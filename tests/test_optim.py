@@ -6,7 +6,8 @@ top of them (torch.optim step for step, param groups, state_dict, bad hyper-para
 clipping helpers and the weight constraints.
 
 Lists mix awkward sizes: 1, primes, zero-size tensors, sizes that are not multiples of the SIMD
-width or of the kernels' chunks (8192 elements), and many small tensors next to a large one.
+width or of the norm's and CUDA's chunks (8192 elements), and many small tensors next to a large
+one; on 2 threads the CPU's per-thread ranges start and end inside tensors.
 
 Tolerances. Every step rounds each of its ops once, so after the run an element of a parameter or
 a state is within K eps of the sum of the magnitudes it went through: mag() tracks, per element,
@@ -197,7 +198,7 @@ def test_step_matches_reference(backend, rng, config, sizes, dtype):
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=config_id)
-def test_step_is_the_same_for_any_thread_count(rng, config):
+def test_step_is_the_same_for_any_thread_count(isa, rng, config):
     """Each thread updates a contiguous range of the list's elements, which starts and ends
     inside tensors: the elementwise update must not depend on where those cuts fall."""
     kind, h = config
@@ -216,7 +217,7 @@ def test_step_is_the_same_for_any_thread_count(rng, config):
                 np.testing.assert_array_equal(b[n], a[n], err_msg=f"{config_id(config)} {n}")
 
 
-def test_scale_and_clip_value_are_the_same_for_any_thread_count(rng):
+def test_scale_and_clip_value_are_the_same_for_any_thread_count(isa, rng):
     arrays = [3 * rng.standard_normal(s).astype(np.float32) for s in SIZES["awkward"] + [(40009,)]]
     previous = dlcore.get_num_threads()
     try:

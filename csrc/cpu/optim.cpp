@@ -15,6 +15,7 @@
 // its operation order, rounded in the tensors' dtype; NaN and inf flow
 // through as in PyTorch. The norm sums in float64 per chunk, then over the
 // chunks in order: the same result for any number of threads.
+#include <algorithm>
 #include <cmath>
 #include <vector>
 #include "core/multi_tensor.h"
@@ -29,14 +30,6 @@ namespace {
 // while it is summed. Fixed, so that the partial sums never depend on the
 // thread count.
 constexpr int64_t kChunk = 8192;
-
-template <class F>
-void for_chunks(const std::vector<ListTensor>& chunks, const F& f) {
-  parallel_for(static_cast<int64_t>(chunks.size()), std::max<int64_t>(1, kRowGrain / kChunk),
-               [&](int64_t begin, int64_t end) {
-                 for (int64_t c = begin; c < end; ++c) f(c, chunks[static_cast<size_t>(c)]);
-               });
-}
 
 // Calls f(part) on the parts of the list's tensors that make up each
 // thread's range of the list's elements taken as one sequence: whole tensors,
@@ -71,8 +64,8 @@ void step_typed(const OptimizerStep& s) {
     T* __restrict s2 = static_cast<T*>(c.data[4]);
     const int64_t n = c.numel;
     // 256-bit vectors even where AVX-512 is there: a step streams three to
-    // seven arrays at once, and on a one-thread AMD Zen 4 run 512-bit loads
-    // and stores moved them 5-15% slower (bench/bench_optim.py).
+    // seven arrays at once, and on an AMD EPYC at one thread 512-bit loads
+    // and stores moved them 5-15% slower (an A/B in one process, same memory).
 #pragma omp simd simdlen(32 / sizeof(T))
     for (int64_t i = 0; i < n; ++i) pointwise::optimizer_update<kind, kFlag, kCentered>(h, i, p, g, s0, s1, s2);
   });
@@ -106,9 +99,13 @@ template <class T> double chunk_norm(const T* x, int64_t n, double p) {
 template <class T> void norm_typed(const TensorList& list, double p, T* out) {
   const std::vector<ListTensor> chunks = split_list(list, kChunk, sizeof(T));
   std::vector<double> partial(chunks.size());
-  for_chunks(chunks, [&](int64_t k, const ListTensor& c) {
-    partial[static_cast<size_t>(k)] = chunk_norm(static_cast<const T*>(c.data[0]), c.numel, p);
-  });
+  parallel_for(static_cast<int64_t>(chunks.size()), std::max<int64_t>(1, kRowGrain / kChunk),
+               [&](int64_t begin, int64_t end) {
+                 for (int64_t k = begin; k < end; ++k) {
+                   const ListTensor& c = chunks[static_cast<size_t>(k)];
+                   partial[static_cast<size_t>(k)] = chunk_norm(static_cast<const T*>(c.data[0]), c.numel, p);
+                 }
+               });
   double acc = 0;
   for (double v : partial)
     acc = p == HUGE_VAL ? pointwise::binary<BinaryOp::Maximum, double, pointwise::LibMath>(acc, v) : acc + v;

@@ -85,11 +85,25 @@ class ListArgs {
       if (in_place && t->numel() > 0) updated_.push_back({t->data(), slot, k, name});
     }
     next_ = slot + 1;
-    // Two updates of one element would race: each tensor is updated once.
+    if (in_place) check_updated_once();
+  }
+
+  // Two updates of one element would race: each tensor is updated once. The
+  // operands placed before were distinct, so a repeat involves this list;
+  // the one reported is the first met in order, with its earliest holder.
+  void check_updated_once() {
     std::sort(updated_.begin(), updated_.end());
-    for (size_t i = 1; i < updated_.size(); ++i)
-      DL_CHECK(updated_[i].data != updated_[i - 1].data, ValueError, "[", op_, "] ", updated_[i].name(),
-               " is the same tensor as ", updated_[i - 1].name(), " (each tensor is updated once per call)");
+    const Updated *repeat = nullptr, *holder = nullptr;
+    for (size_t i = 1, run = 0; i < updated_.size(); ++i) {
+      if (updated_[i].data != updated_[run].data) {
+        run = i;
+      } else if (!repeat || updated_[i].order() < repeat->order()) {
+        repeat = &updated_[i];
+        holder = &updated_[run];
+      }
+    }
+    DL_CHECK(!repeat, ValueError, "[", op_, "] ", repeat->name(), " is the same tensor as ", holder->name(),
+             " (each tensor is updated once per call)");
   }
 
   const char* op_;
@@ -102,8 +116,9 @@ class ListArgs {
     int slot;
     size_t k;
     const char* list;
+    std::pair<int, size_t> order() const { return {slot, k}; }
     bool operator<(const Updated& o) const {
-      return data != o.data ? std::less<const void*>()(data, o.data) : std::pair(slot, k) < std::pair(o.slot, o.k);
+      return data != o.data ? std::less<const void*>()(data, o.data) : order() < o.order();
     }
     std::string name() const { return item(list, k); }
   };
